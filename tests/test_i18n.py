@@ -1,0 +1,29 @@
+"""UI strings: one catalog, every key in both languages, locale mapping."""
+from tutor.i18n import catalog, normalize_language, t
+
+
+def test_every_ui_key_exists_in_both_languages():
+    strings = catalog()
+    assert set(strings["ko"]) == set(strings["en"]), set(strings["ko"]) ^ set(strings["en"])
+
+
+def test_placeholders_match_between_languages():
+    import string
+
+    strings = catalog()
+    for key, en_value in strings["en"].items():
+        if isinstance(en_value, str):
+            fields = lambda s: {f for _, f, _, _ in string.Formatter().parse(s) if f}  # noqa: E731
+            assert fields(en_value) == fields(str(strings["ko"][key])), key
+
+
+def test_browser_locale_maps_to_a_supported_language_defaulting_to_korean():
+    assert normalize_language("en-US") == "en"
+    assert normalize_language("ko_KR") == "ko"
+    assert normalize_language("fr-FR") == "ko"
+    assert normalize_language(None) == "ko"
+
+
+def test_missing_key_shows_the_key_instead_of_crashing():
+    assert t("common.no_such_key", "en") == "common.no_such_key"
+    assert t("common.model.loading", "en", model="m").count("m") >= 1

@@ -1,0 +1,67 @@
+"""Configuration, in one home.
+
+Every setting has a default, can be set in a TOML file (`llm_tutor.toml` in the working
+directory, or the file named by LLM_TUTOR_CONFIG), and can be overridden by an environment
+variable LLM_TUTOR_<NAME> (upper case). Environment wins over the file, the file over defaults.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+
+def _default_cache_dir() -> str:
+    return str(Path(platformdirs.user_cache_dir("llm-tutor")) / "models")
+
+
+def _default_data_dir() -> str:
+    return platformdirs.user_data_dir("llm-tutor")
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Which model the tutor and labs use: a name from tutor.llm.catalog, a local Hugging Face
+    # model folder, or a .gguf file.
+    model: str = "qwen2.5-coder-0.5b-instruct"
+    # Where prepared (de-quantized) models are kept.
+    cache_dir: str = dataclasses.field(default_factory=_default_cache_dir)
+    # Where learner progress is stored (SQLite).
+    data_dir: str = dataclasses.field(default_factory=_default_data_dir)
+    # CPU threads for torch; 0 = one per core.
+    threads: int = 0
+    # Longest chat message a learner may send, in characters.
+    max_message_chars: int = 2000
+    # Longest answer the model may write, in tokens.
+    max_new_tokens: int = 320
+    # Seconds before a generation is stopped.
+    generation_timeout_s: float = 180.0
+
+
+def _coerce(field: dataclasses.Field, raw: object) -> object:
+    kind = field.type if isinstance(field.type, type) else {"int": int, "float": float, "str": str}.get(
+        str(field.type), str
+    )
+    try:
+        return kind(raw)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"setting '{field.name}' must be {kind.__name__}, got {raw!r}") from err
+
+
+def load_settings(environ: dict[str, str] | None = None, config_file: str | None = None) -> Settings:
+    """Read settings from defaults, then the TOML file, then the environment."""
+    env = os.environ if environ is None else environ
+    path = Path(config_file or env.get("LLM_TUTOR_CONFIG", "llm_tutor.toml"))
+    file_values: dict[str, object] = {}
+    if path.is_file():
+        file_values = tomllib.loads(path.read_text(encoding="utf-8"))
+    values: dict[str, object] = {}
+    for field in dataclasses.fields(Settings):
+        raw = env.get(f"LLM_TUTOR_{field.name.upper()}", file_values.get(field.name))
+        if raw is not None:
+            values[field.name] = _coerce(field, raw)
+    return Settings(**values)

@@ -1,0 +1,118 @@
+"""The engine interface every page uses, and the plain data it returns.
+
+Pages never touch torch or transformers: they call these methods and draw what comes back.
+A local transformers model implements it (tutor.llm.local); tests use a scripted fake.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Iterator, Protocol, runtime_checkable
+
+
+class EngineError(Exception):
+    """A failure a learner can read: what went wrong and what to do about it.
+
+    `message` is plain English for logs and the CLI; `code` is a stable id the UI can
+    translate (e.g. "model_missing", "hash_mismatch", "out_of_memory", "generation_failed").
+    """
+
+    def __init__(self, code: str, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.hint}".strip()
+
+
+@dataclass(frozen=True)
+class TokenChoice:
+    """One candidate for the next token."""
+
+    token: str  # readable text of the token (may start with a space)
+    id: int  # the token's id in the vocabulary
+    prob: float  # probability after temperature / top-k / top-p (0 if cut off)
+    raw_prob: float  # plain softmax(logits), before any reshaping
+    kept: bool  # False when top-k or top-p removed it from the sampling pool
+
+
+@dataclass(frozen=True)
+class NextTokenDistribution:
+    """What the model thinks comes next, in a shape that is easy to draw."""
+
+    choices: list[TokenChoice]  # the top candidates, most likely (raw) first
+    rest_prob: float  # transformed probability of everything not listed
+    rest_raw_prob: float  # raw probability of everything not listed
+    vocab_size: int  # how many tokens the model chooses from
+    context_tokens: int  # how many tokens of input the model saw
+    truncated: bool = False  # True when the input was cut to fit the context window
+
+
+@dataclass(frozen=True)
+class TokenPiece:
+    """A readable piece of tokenized text.
+
+    Byte-level tokenizers split one Korean syllable into several byte tokens, each of which
+    alone decodes to '\ufffd'. A piece groups such tokens so its text is always readable;
+    `ids` lists every token id it covers.
+    """
+
+    text: str
+    ids: list[int] = field(default_factory=list)
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """Everything the pages need from a language model."""
+
+    name: str  # e.g. "qwen2.5-coder-0.5b-instruct"
+    vocab_size: int
+    context_window: int  # max tokens of input + output
+
+    def stream_chat(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_new_tokens: int = 256,
+        temperature: float = 0.0,
+        top_p: float = 1.0,
+        stop: threading.Event | None = None,
+        timeout_s: float = 120.0,
+    ) -> Iterator[str]:
+        """Yield the assistant's reply, piece by piece. `messages` are {"role", "content"}
+        dicts (roles: system, user, assistant). Setting `stop` ends the stream within a few
+        tokens. temperature 0 means greedy (always the most likely token)."""
+        ...
+
+    def stream_completion(
+        self,
+        text: str,
+        *,
+        max_new_tokens: int = 64,
+        temperature: float = 0.0,
+        top_p: float = 1.0,
+        stop: threading.Event | None = None,
+        timeout_s: float = 120.0,
+    ) -> Iterator[str]:
+        """Continue raw text with no chat template: the model as a pure text completer."""
+        ...
+
+    def next_token_distribution(
+        self, text: str, *, temperature: float = 1.0, top_k: int = 10, top_p: float = 1.0
+    ) -> NextTokenDistribution:
+        """The model's real probabilities for the token after `text`."""
+        ...
+
+    def tokenize(self, text: str) -> list[TokenPiece]:
+        """Split text into readable pieces with the token ids each covers."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """How many tokens `text` takes (for prompt budgets)."""
+        ...
+
+    def apply_chat_template(self, messages: list[dict[str, str]]) -> str:
+        """The exact text the model sees for these messages (to show learners)."""
+        ...

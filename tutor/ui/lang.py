@@ -1,0 +1,45 @@
+"""The learner's language: chosen in the sidebar, defaulting to the browser's locale."""
+from __future__ import annotations
+
+import streamlit as st
+
+from tutor.i18n import LANGUAGE_NAMES, LANGUAGES, normalize_language, t
+
+LANG_KEY = "lang"  # non-widget key: survives page switches
+
+
+def _browser_language() -> str:
+    try:
+        return normalize_language(st.context.locale)
+    except Exception:  # no browser context (bare script, some test runners)
+        return normalize_language(None)
+
+
+def current_lang() -> str:
+    """'ko' or 'en'. A `?lang=` query parameter wins on first load, then the sidebar choice."""
+    if LANG_KEY not in st.session_state:
+        from_url = st.query_params.get("lang")
+        st.session_state[LANG_KEY] = (
+            normalize_language(from_url) if from_url in LANGUAGES else _browser_language()
+        )
+    return st.session_state[LANG_KEY]
+
+
+def _on_language_change() -> None:
+    st.session_state[LANG_KEY] = st.session_state["_lang_widget"]
+
+
+def language_switch() -> str:
+    """Sidebar radio for 한국어 / English; returns the chosen language."""
+    lang = current_lang()
+    # The widget's own key is dropped when a page does not draw it, so copy it into LANG_KEY.
+    st.session_state["_lang_widget"] = lang
+    st.sidebar.radio(
+        t("common.language", lang),
+        options=list(LANGUAGES),
+        format_func=LANGUAGE_NAMES.__getitem__,
+        key="_lang_widget",
+        horizontal=True,
+        on_change=_on_language_change,
+    )
+    return st.session_state[LANG_KEY]

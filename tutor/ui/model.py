@@ -1,0 +1,137 @@
+"""The shared language model: loaded once per process, shown in the sidebar, reached by pages.
+
+Loading happens outside st.cache_resource's function body on purpose: progress bars drawn inside a
+cached function are recorded and replayed on every later call. Instead a cached *registry* (one
+per process, shared by every session) holds the loaded engines behind a lock, so two learners who
+arrive together load the model once. Engines serialise their own generate calls.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Callable
+
+import streamlit as st
+
+from tutor.config import load_settings
+from tutor.i18n import t
+from tutor.llm.base import Engine, EngineError
+
+MODEL_KEY = "model_choice"  # non-widget key: the learner's chosen model for this session
+TEMPERATURE_KEY = "model_temperature"
+
+
+class EngineRegistry:
+    """Loaded engines by model name; `lock` makes sure each is loaded only once."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.engines: dict[str, Engine] = {}
+        self.failures: dict[str, EngineError] = {}
+
+
+@st.cache_resource(show_spinner=False)
+def engine_registry() -> EngineRegistry:
+    return EngineRegistry()
+
+
+def _load_engine(name: str, progress: Callable[[float, str], None]) -> Engine:
+    # Imported here so pages that never use the model never import torch.
+    from tutor.llm import load_engine
+
+    return load_engine(name, progress=progress)
+
+
+def reset_engines() -> None:
+    """Forget loaded engines (tests; after the learner fixes a broken install)."""
+    registry = engine_registry()
+    with registry.lock:
+        registry.engines.clear()
+        registry.failures.clear()
+
+
+def chosen_model() -> str:
+    return st.session_state.setdefault(MODEL_KEY, load_settings().model)
+
+
+def error_text(err: EngineError, lang: str) -> str:
+    """A learner-readable message for an engine failure, in their language."""
+    generic = t("common.model.errors.generic", lang)
+    explained = t(f"common.model.errors.{err.code}", lang) if err.code else generic
+    if explained.startswith("common.model.errors."):
+        explained = generic
+    return f"{explained}\n\n`{err}`"
+
+
+def get_engine(lang: str) -> Engine | None:
+    """The loaded model, loading it (with a progress bar) on first use.
+
+    Returns None after showing a polite error when the model cannot be loaded; the page then
+    offers what it can without a model.
+    """
+    name = chosen_model()
+    registry = engine_registry()
+    if name in registry.engines:
+        return registry.engines[name]
+    if name in registry.failures:
+        st.error(error_text(registry.failures[name], lang), icon=":material/error:")
+        return None
+    bar = st.progress(0.0, text=t("common.model.loading", lang, model=name))
+    try:
+        with registry.lock:
+            if name not in registry.engines:
+                registry.engines[name] = _load_engine(
+                    name, lambda frac, msg: bar.progress(min(max(frac, 0.0), 1.0), text=msg)
+                )
+        return registry.engines[name]
+    except EngineError as err:
+        registry.failures[name] = err
+        st.error(error_text(err, lang), icon=":material/error:")
+        return None
+    except MemoryError:
+        err = EngineError("out_of_memory", "Not enough memory to load the model.")
+        registry.failures[name] = err
+        st.error(error_text(err, lang), icon=":material/error:")
+        return None
+    finally:
+        bar.empty()
+
+
+def model_status_sidebar(lang: str) -> None:
+    """Sidebar: which model, whether it is ready, and the learner's creativity setting."""
+    from tutor.llm import MODELS  # the catalog of packaged models (cheap: no torch import)
+
+    registry = engine_registry()
+    name = chosen_model()
+    with st.sidebar.expander(t("common.model.title", lang), icon=":material/memory:"):
+        options = list(MODELS)
+        if name not in options:
+            options.append(name)  # a local path from configuration
+        st.session_state["_model_widget"] = name
+        st.selectbox(
+            t("common.model.choose", lang),
+            options,
+            key="_model_widget",
+            on_change=lambda: st.session_state.__setitem__(MODEL_KEY, st.session_state["_model_widget"]),
+        )
+        if name in registry.engines:
+            st.caption(t("common.model.ready", lang))
+        elif name in registry.failures:
+            st.caption(t("common.model.unavailable", lang, why=registry.failures[name].message))
+        else:
+            st.caption(t("common.model.not_loaded", lang))
+        st.session_state["_temp_widget"] = st.session_state.setdefault(TEMPERATURE_KEY, 0.3)
+        st.slider(
+            t("common.model.creativity", lang),
+            0.0,
+            1.5,
+            step=0.1,
+            key="_temp_widget",
+            help=t("common.model.creativity_help", lang),
+            on_change=lambda: st.session_state.__setitem__(TEMPERATURE_KEY, st.session_state["_temp_widget"]),
+        )
+        st.page_link(
+            "pages/lessons.py",
+            label=t("common.model.creativity_lesson", lang),
+            icon=":material/menu_book:",
+            query_params={"lesson": "generating-text"},
+        )

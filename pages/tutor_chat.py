@@ -1,9 +1,247 @@
-"""tutor page: placeholder until its issue lands."""
+"""Tutor chat: questions answered from the lessons, streamed, with the sections they came from.
+
+State (all non-widget keys, so a rerun or a page switch loses nothing):
+- chat_history: [{"role", "content", ...}] - the conversation, answers with their citations;
+- chat_queue:   questions waiting for the model (sent while an answer was still streaming);
+- chat_job:     the answer being written right now (tutor.chat.AnswerJob), or None;
+- chat_refused: the last message refused for length, so the learner can copy it back.
+"""
 import streamlit as st
 
+from tutor.chat import (
+    AnswerJob,
+    clean_message,
+    fallback_text,
+    message_record,
+    plan_answer,
+    start_answer,
+    starter_questions,
+)
+from tutor.config import load_settings
 from tutor.i18n import t
 from tutor.ui.lang import current_lang
+from tutor.ui.lessons import ASK_PREFILL_KEY
+from tutor.ui.model import TEMPERATURE_KEY, error_text, get_engine
+from tutor.ui.pages import lesson_link
+
+HISTORY_KEY = "chat_history"
+QUEUE_KEY = "chat_queue"
+JOB_KEY = "chat_job"
+REFUSED_KEY = "chat_refused"
 
 lang = current_lang()
+settings = load_settings()
+history: list[dict] = st.session_state.setdefault(HISTORY_KEY, [])
+queue: list[dict] = st.session_state.setdefault(QUEUE_KEY, [])
+st.session_state.setdefault(JOB_KEY, None)
+
+
+# --- callbacks (run before the page, on the click's rerun) -----------------------------------
+
+
+def enqueue(text: str, focus: tuple[str, str] | None = None, *, temperature: float | None = None) -> None:
+    st.session_state[QUEUE_KEY].append({"text": text, "focus": focus, "temperature": temperature})
+
+
+def stop_answer() -> None:
+    job: AnswerJob | None = st.session_state[JOB_KEY]
+    if job is not None:
+        job.stop()
+
+
+def clear_chat() -> None:
+    stop_answer()
+    st.session_state[HISTORY_KEY].clear()
+    st.session_state[QUEUE_KEY].clear()
+    st.session_state[REFUSED_KEY] = None
+
+
+def regenerate() -> None:
+    """Ask the last question again, a little more freely (at temperature 0 it would repeat itself)."""
+    past = st.session_state[HISTORY_KEY]
+    if len(past) >= 2 and past[-1]["role"] == "assistant" and past[-2]["role"] == "user":
+        past.pop()
+        question = past.pop()
+        creativity = max(float(st.session_state.get(TEMPERATURE_KEY, 0.3)), 0.7)
+        st.session_state[QUEUE_KEY].insert(0, {"text": question["content"], "focus": question.get("focus"),
+                                               "temperature": creativity})
+
+
+# --- drawing ----------------------------------------------------------------------------------
+
+
+def sources_ui(message: dict) -> None:
+    """Links to the cited sections, and their scores on demand."""
+    citations = message.get("citations") or []
+    if not citations:
+        return
+    st.caption(t("chat.sources", lang))
+    for c in citations:
+        lesson_link(c["lesson"], lang, label=t("chat.source_label", lang, lesson=c["lesson_title"], section=c["title"]),
+                    section=c["section"])
+    with st.expander(t("chat.why_sources", lang), icon=":material/manage_search:"):
+        st.caption(t("chat.why_explain", lang, threshold=f"{message.get('threshold', 0):.2f}"))
+        st.table(
+            [
+                {
+                    t("chat.score_lesson", lang): c["lesson_title"],
+                    t("chat.score_section", lang): c["title"],
+                    t("chat.score_value", lang): f"{c['score']:.3f}",
+                }
+                for c in citations
+            ]
+        )
+
+
+def not_covered_ui(message: dict) -> None:
+    """The notice before a general answer: not in the lessons, the nearest lessons, a label."""
+    nearest = message.get("nearest") or []
+    names = ", ".join(f"“{c['lesson_title']}”" for c in nearest) or "—"
+    st.info(t("chat.not_covered", lang, lessons=names), icon=":material/travel_explore:")
+    for c in nearest:
+        lesson_link(c["lesson"], lang, label=t("chat.open_section", lang, section=c["title"]), section=c["section"])
+    st.markdown(t("chat.general_label", lang))
+
+
+def answer_ui(message: dict) -> None:
+    """One finished assistant message."""
+    if message.get("fallback"):
+        st.warning(t("chat.model_failed", lang), icon=":material/cloud_off:")
+        st.markdown(message["content"])
+        sources_ui(message)
+        return
+    if not message.get("grounded", True):
+        not_covered_ui(message)
+    st.markdown(message["content"] or t("chat.empty_answer", lang))
+    if message.get("stopped"):
+        st.caption(t("chat.stopped", lang))
+    if message.get("error"):
+        st.error(message["error"], icon=":material/error:")
+        st.markdown(message.get("passages", ""))
+    sources_ui(message)
+
+
+def history_ui() -> None:
+    for message in st.session_state[HISTORY_KEY]:
+        with st.chat_message(message["role"]):
+            if message["role"] == "user":
+                st.markdown(message["content"])
+                if message.get("focus"):
+                    st.caption(t("chat.asked_from", lang, section=message.get("focus_title", message["focus"][1])))
+            else:
+                answer_ui(message)
+
+
+def follow_job(job: AnswerJob) -> None:
+    """Show the answer being written (from its start: a rerun replays what arrived), then file it."""
+    with st.chat_message("assistant"):
+        if not job.plan.grounded:
+            not_covered_ui(message_record(job.plan, ""))
+        slot = st.empty()
+        slot.button(t("chat.stop", lang), key="chat_stop", icon=":material/stop_circle:", on_click=stop_answer)
+        st.write_stream(job.follow())
+        slot.empty()
+    extra: dict = {"stopped": job.stopped}
+    if job.error is not None:
+        extra["error"] = t("chat.model_failed_during", lang) + "\n\n" + error_text(job.error, lang)
+        extra["passages"] = fallback_text(job.plan)
+    history.append(message_record(job.plan, job.text.strip(), **extra))
+    st.session_state[JOB_KEY] = None
+
+
+def answer_next(item: dict) -> None:
+    """Move one queued question into the conversation and start its answer."""
+    question = {"role": "user", "content": item["text"]}
+    focus = tuple(item["focus"]) if item.get("focus") else None
+    if focus:
+        question["focus"] = list(focus)
+    earlier = list(history)
+    history.append(question)
+    with st.chat_message("user"):
+        st.markdown(item["text"])
+    engine = get_engine(lang)  # None after a polite error: then the best passages stand in
+    plan = plan_answer(item["text"], earlier, lang, engine, max_new_tokens=settings.max_new_tokens, focus=focus)
+    if focus and plan.citations:
+        question["focus_title"] = plan.citations[0].title
+    if engine is None:
+        record = message_record(plan, fallback_text(plan), fallback=True)
+        record["citations"] = record["citations"] or record["nearest"]
+        history.append(record)
+        with st.chat_message("assistant"):
+            answer_ui(record)
+        return
+    temperature = item.get("temperature")
+    if temperature is None:
+        temperature = float(st.session_state.get(TEMPERATURE_KEY, 0.3))
+    st.session_state[JOB_KEY] = start_answer(
+        plan,
+        engine,
+        temperature=temperature,
+        max_new_tokens=settings.max_new_tokens,
+        timeout_s=settings.generation_timeout_s,
+    )
+    follow_job(st.session_state[JOB_KEY])
+
+
+# --- the page ---------------------------------------------------------------------------------
+
 st.title(t("common.pages.tutor", lang))
-st.info(t("common.not_built", lang), icon=":material/construction:")
+st.caption(t("chat.intro", lang))
+
+# New input: the chat box, or a question sent from a lesson section ("Ask the tutor about this").
+submitted = st.chat_input(t("chat.placeholder", lang), max_chars=settings.max_message_chars, key="chat_input")
+if submitted is not None:
+    cleaned = clean_message(submitted, settings.max_message_chars)
+    if cleaned.problem == "too_long":
+        st.session_state[REFUSED_KEY] = cleaned.text
+    elif cleaned.ok:
+        st.session_state[REFUSED_KEY] = None
+        enqueue(cleaned.text)
+prefill = st.session_state.pop(ASK_PREFILL_KEY, None)
+if isinstance(prefill, dict) and prefill.get("question"):
+    cleaned = clean_message(prefill["question"], settings.max_message_chars)
+    if cleaned.ok:
+        focus = (str(prefill["lesson"]), str(prefill["section"])) if prefill.get("lesson") and prefill.get("section") else None
+        enqueue(cleaned.text, focus)
+
+if history or queue or st.session_state[JOB_KEY] is not None:
+    st.button(t("chat.clear", lang), key="chat_clear", icon=":material/delete_sweep:", on_click=clear_chat)
+
+history_ui()
+
+job = st.session_state[JOB_KEY]
+if job is None and history and history[-1]["role"] == "user":
+    # A run was interrupted after the question was filed but before its answer started
+    # (for example while the model was loading): ask it again rather than lose it.
+    unanswered = history.pop()
+    queue.insert(0, {"text": unanswered["content"], "focus": unanswered.get("focus"), "temperature": None})
+if job is not None:
+    # A rerun while an answer was streaming (a click, a new message): the model kept writing.
+    follow_job(job)
+while queue and st.session_state[JOB_KEY] is None:
+    answer_next(queue.pop(0))
+
+for waiting in queue:
+    with st.chat_message("user"):
+        st.markdown(waiting["text"])
+        st.caption(t("chat.queued", lang))
+
+refused = st.session_state.get(REFUSED_KEY)
+if refused:
+    st.warning(t("chat.refused.too_long", lang, length=len(refused), limit=settings.max_message_chars),
+               icon=":material/block:")
+    with st.expander(t("chat.refused.your_text", lang)):
+        st.code(refused, language=None, wrap_lines=True)
+
+if history and history[-1]["role"] == "assistant" and st.session_state[JOB_KEY] is None:
+    left, right = st.columns([1, 1], gap="small", width=320)
+    left.button(t("chat.regenerate", lang), key="chat_regenerate", icon=":material/refresh:", on_click=regenerate)
+    with right.popover(t("chat.copy", lang), icon=":material/content_copy:"):
+        st.caption(t("chat.copy_help", lang))
+        st.code(history[-1]["content"], language=None, wrap_lines=True)
+
+if not history and not queue:
+    st.write(t("chat.starters_title", lang))
+    for i, starter in enumerate(starter_questions(lang)):
+        st.button(starter.text, key=f"chat_starter_{i}", icon=":material/lightbulb:", on_click=enqueue,
+                  args=(starter.text, (starter.lesson, starter.section)))

@@ -1,0 +1,515 @@
+"""The tutor chat's logic: clean the learner's message, find the lesson passages, build the grounded
+prompt, and run the answer in the background so the page can show it as it arrives.
+
+Nothing here imports Streamlit: the page (pages/tutor_chat.py) draws, this module decides.
+
+The prompt has a fixed system message first (so an engine can keep its KV cache between
+questions), then the recent conversation, then one user message holding the course notes and
+the question:
+
+    system:    You are a tutor ... answer in English ... use the notes ...
+    user:      (an earlier question)
+    assistant: (the earlier answer)
+    user:      Course notes: [1] Lesson "...", section "...": ...  Question: ...
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import threading
+import time
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+
+from tutor.config import load_settings
+from tutor.i18n import t
+from tutor.llm.base import Engine, EngineError
+from tutor.retrieval import (
+    GROUNDED_THRESHOLD,
+    Hit,
+    SearchResult,
+    SectionIndex,
+    nearest_lessons,
+    question_language,
+    retrieve,
+    section_index,
+)
+
+# Tokens of lesson text put into one prompt. On a 2-core laptop every prompt token costs time
+# before the first word appears, so the notes are kept to about two sections.
+PASSAGE_TOKEN_BUDGET = 450
+MAX_PASSAGES = 3
+# A passage joins the notes only if it scores at least this share of the best one.
+RELATIVE_CUTOFF = 0.6
+# At most this many earlier messages go back to the model (3 questions and 3 answers).
+MAX_HISTORY_MESSAGES = 6
+# Room left for the template's own tokens (role markers, newlines) that count_tokens misses.
+TEMPLATE_MARGIN_TOKENS = 32
+
+# Control characters (newline and tab excepted) and invisible direction overrides, which can make
+# text display differently from what the model reads.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+# Special tokens of common chat templates: <|im_start|>, <|endoftext|>, <s>, [INST], <start_of_turn>.
+_SPECIAL_TOKEN = re.compile(
+    r"<\|[^|<>\n]{0,40}\|>|</?s>|\[/?INST\]|<</?SYS>>|<(?:start|end)_of_turn>|<\|?(?:begin|end)_of_text\|?>",
+    re.IGNORECASE,
+)
+# A line that starts like a turn of the conversation: "assistant:", "System :", "### user:".
+_ROLE_LINE = re.compile(
+    r"^(?P<lead>[ \t>#*-]*)(?P<role>system|assistant|user|human|ai|model|시스템|어시스턴트|사용자)(?P<colon>\s*[:：])",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+# --- the learner's message -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CleanMessage:
+    """A message after cleaning: `text` to send, or `problem` ("empty" / "too_long") to refuse."""
+
+    text: str
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def clean_message(raw: object, max_chars: int) -> CleanMessage:
+    """Cleaned text, or the reason to refuse it. Never raises, whatever `raw` is."""
+    if not isinstance(raw, str):
+        raw = "" if raw is None else str(raw)
+    text = unicodedata.normalize("NFC", raw.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _CONTROL.sub("", text).strip()
+    if not text:
+        return CleanMessage("", "empty")
+    if len(text) > max_chars:
+        return CleanMessage(text, "too_long")
+    return CleanMessage(text)
+
+
+def neutralise_markers(text: str) -> str:
+    """Make text that imitates the chat template harmless before it is templated.
+
+    `<|im_start|>` becomes `< |im_start| >`: still readable, but no longer the special token
+    the tokenizer would turn into a real turn boundary. A line starting "assistant:" gets its
+    role word quoted, so the model does not read it as a new speaker.
+    """
+    text = _SPECIAL_TOKEN.sub(lambda m: "< " + m.group(0)[1:-1] + " >", text)
+    return _ROLE_LINE.sub(lambda m: f'{m["lead"]}"{m["role"]}"{m["colon"]}', text)
+
+
+def answer_language(question: str, ui_lang: str) -> str:
+    """Answer in the language the learner wrote in; when that is unclear, in the UI language."""
+    if question_language(question) == "ko":
+        return "ko"
+    latin_words = re.findall(r"[A-Za-z]{2,}", question)
+    return "en" if len(latin_words) >= 3 else ui_lang
+
+
+# --- citations and the plan for one answer ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A lesson section the answer used (or, when not grounded, a lesson to suggest)."""
+
+    lesson: str
+    section: str
+    title: str
+    lesson_title: str
+    score: float
+
+    @classmethod
+    def of(cls, hit: Hit) -> Citation:
+        return cls(hit.lesson, hit.section, hit.title, hit.passage.lesson_title, hit.score)
+
+
+@dataclass(frozen=True)
+class AnswerPlan:
+    """Everything needed to answer one question: the messages for the model and what to cite."""
+
+    question: str
+    lang: str  # language of the answer
+    grounded: bool
+    messages: list[dict[str, str]]
+    citations: tuple[Citation, ...]  # sections put into the prompt (grounded answers)
+    nearest: tuple[Citation, ...]  # lessons to suggest (answers the lessons don't cover)
+    passages: tuple[Hit, ...]  # the best passages, for the no-model fallback
+    best_score: float
+    threshold: float = GROUNDED_THRESHOLD
+
+
+def system_prompt(lang: str) -> str:
+    """The tutor's standing instructions, in the answer language (the same for every question)."""
+    return t("chat.prompt.system", lang)
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.!?。])\s+", text.strip()) if s]
+
+
+def trim_to_tokens(text: str, budget: int, engine: Engine) -> str:
+    """The longest run of whole sentences from the start of `text` that fits `budget` tokens."""
+    if budget <= 0:
+        return ""
+    if engine.count_tokens(text) <= budget:
+        return text
+    kept: list[str] = []
+    for sentence in _sentences(text):
+        if engine.count_tokens(" ".join(kept + [sentence])) > budget:
+            break
+        kept.append(sentence)
+    if kept:
+        return " ".join(kept)
+    # Not even one sentence fits: cut the first one by characters (halving until it fits).
+    cut = text
+    while cut and engine.count_tokens(cut + "…") > budget:
+        cut = cut[: len(cut) // 2]
+    return cut + "…" if cut else ""
+
+
+def notes_for(hits: list[Hit], engine: Engine, budget: int, lang: str) -> tuple[str, list[Hit]]:
+    """The course notes block for the prompt, and the hits it actually includes."""
+    parts: list[str] = []
+    used: list[Hit] = []
+    left = budget
+    for hit in hits:
+        header = t("chat.prompt.note_header", lang, n=len(used) + 1, lesson=hit.passage.lesson_title, section=hit.title)
+        room = left - engine.count_tokens(header) - 2
+        body = trim_to_tokens(hit.passage.text, room, engine)
+        if not body:
+            break
+        parts.append(f"{header}\n{body}")
+        used.append(hit)
+        left -= engine.count_tokens(parts[-1]) + 2
+    return "\n\n".join(parts), used
+
+
+def trim_history(history: list[dict], budget: int, engine: Engine) -> list[dict[str, str]]:
+    """The most recent messages that fit `budget` tokens, oldest dropped first, never starting
+    with an assistant message (a reply without its question confuses a small model)."""
+    recent = [
+        {"role": m["role"], "content": neutralise_markers(str(m["content"]))}
+        for m in history
+        if m.get("role") in ("user", "assistant") and m.get("content") and not m.get("fallback")
+    ][-MAX_HISTORY_MESSAGES:]
+    kept: list[dict[str, str]] = []
+    used = 0
+    for message in reversed(recent):
+        cost = engine.count_tokens(message["content"]) + 4
+        if used + cost > budget:
+            break
+        kept.insert(0, message)
+        used += cost
+    while kept and kept[0]["role"] != "user":
+        kept.pop(0)
+    return kept
+
+
+def build_messages(
+    question: str,
+    history: list[dict],
+    result: SearchResult,
+    lang: str,
+    engine: Engine,
+    *,
+    max_new_tokens: int,
+    passage_budget: int = PASSAGE_TOKEN_BUDGET,
+) -> tuple[list[dict[str, str]], list[Hit]]:
+    """The chat messages for the model, and the passages that made it into the notes."""
+    system = system_prompt(lang)
+    safe_question = neutralise_markers(question)
+    room = engine.context_window - max_new_tokens - TEMPLATE_MARGIN_TOKENS - engine.count_tokens(system)
+    used: list[Hit] = []
+    if result.grounded:
+        best = result.hits[0].score
+        candidates = [h for h in result.hits[:MAX_PASSAGES] if h.score >= best * RELATIVE_CUTOFF]
+        question_cost = engine.count_tokens(safe_question) + 16
+        notes, used = notes_for(candidates, engine, min(passage_budget, room - question_cost), lang)
+        final = t("chat.prompt.grounded_user", lang, notes=notes, question=safe_question)
+    else:
+        final = t("chat.prompt.general_user", lang, question=safe_question)
+    room -= engine.count_tokens(final)
+    messages = [{"role": "system", "content": system}]
+    messages += trim_history(history, room, engine)
+    messages.append({"role": "user", "content": final})
+    return messages, used
+
+
+class TokenEstimate:
+    """Stands in for a missing model while a prompt is planned: only token counts are needed."""
+
+    name = "none"
+    vocab_size = 0
+    context_window = 4096
+
+    def count_tokens(self, text: str) -> int:
+        return max(1, len(text) // 3)
+
+
+def plan_answer(
+    question: str,
+    history: list[dict],
+    ui_lang: str,
+    engine: Engine | None,
+    *,
+    max_new_tokens: int,
+    focus: tuple[str, str] | None = None,
+    index: SectionIndex | None = None,
+) -> AnswerPlan:
+    """Retrieve, decide grounded or not, and build the prompt for one question.
+
+    `focus` = (lesson id, section anchor) when the learner asked from a lesson section: that
+    section leads the notes whatever its score. Without an engine (the model failed) the
+    prompt is planned with estimated token counts, so the passages can still be shown.
+    """
+    engine = engine or TokenEstimate()
+    lang = answer_language(question, ui_lang)
+    result = retrieve(question, lang, history=history, k=MAX_PASSAGES + 2, index=index)
+    if focus:
+        result = _with_focus(result, focus, lang, index or section_index())
+    messages, used = build_messages(question, history, result, lang, engine, max_new_tokens=max_new_tokens)
+    return AnswerPlan(
+        question=question,
+        lang=lang,
+        grounded=result.grounded,
+        messages=messages,
+        citations=tuple(Citation.of(h) for h in used),
+        nearest=() if result.grounded else tuple(Citation.of(h) for h in nearest_lessons(result)),
+        passages=result.hits[:2],
+        best_score=result.best_score,
+    )
+
+
+def _with_focus(result: SearchResult, focus: tuple[str, str], lang: str, index: SectionIndex) -> SearchResult:
+    """The result with the focus section first (scored at least as high as the best hit)."""
+    rows = index.rows.get(focus)
+    if not rows:
+        return result
+    passage = index.passages[rows.get(lang, next(iter(rows.values())))]
+    pinned = Hit(passage, result.best_score)
+    others = tuple(h for h in result.hits if (h.lesson, h.section) != focus)
+    return SearchResult(hits=(pinned,) + others, grounded=True, query=result.query)
+
+
+def not_covered_preface(plan: AnswerPlan) -> str:
+    """What precedes a general answer: the lessons don't cover it, the nearest lessons, a label."""
+    nearest = ", ".join(f"“{c.lesson_title}”" for c in plan.nearest) or "—"
+    return t("chat.not_covered", plan.lang, lessons=nearest) + "\n\n" + t("chat.general_label", plan.lang) + " "
+
+
+def fallback_text(plan: AnswerPlan) -> str:
+    """The best lesson passages as Markdown, shown when the model cannot answer."""
+    parts = []
+    for hit in plan.passages:
+        excerpt = " ".join(_sentences(hit.passage.text)[:3])
+        parts.append(f"**{hit.passage.lesson_title} — {hit.title}**\n\n{excerpt}")
+    return "\n\n".join(parts)
+
+
+def message_record(plan: AnswerPlan, content: str, **extra: object) -> dict:
+    """The history entry for an answer: the chat-template shape plus what the page needs."""
+    return {
+        "role": "assistant",
+        "content": content,
+        "grounded": plan.grounded,
+        "citations": [asdict(c) for c in plan.citations],
+        "nearest": [asdict(c) for c in plan.nearest],
+        "best_score": plan.best_score,
+        "threshold": plan.threshold,
+        "lang": plan.lang,
+        **extra,
+    }
+
+
+# --- answering in the background -------------------------------------------------------------
+
+
+@dataclass
+class AnswerJob:
+    """One answer being written by the model on a background thread.
+
+    The page's script run may be interrupted at any moment (a click, a new message, a page
+    switch); the generation is not. Each script run follows the job with `follow()`, a fresh
+    generator that reads what has arrived so far, so no generator is ever shared between runs
+    (which is what raises "generator already executing").
+    """
+
+    plan: AnswerPlan
+    produce: Callable[[threading.Event], Iterator[str]]
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    parts: list[str] = field(default_factory=list)
+    error: EngineError | None = None
+    done: threading.Event = field(default_factory=threading.Event)
+    started_at: float = 0.0
+    first_piece_s: float | None = None  # seconds to the first piece, for the benchmark
+
+    def start(self) -> AnswerJob:
+        self.started_at = time.perf_counter()
+        threading.Thread(target=self._run, name="tutor-answer", daemon=True).start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            for piece in self.produce(self.stop_event):
+                if self.first_piece_s is None:
+                    self.first_piece_s = time.perf_counter() - self.started_at
+                self.parts.append(piece)
+                if self.stop_event.is_set():
+                    break
+        except EngineError as err:
+            self.error = err
+        except Exception as err:  # noqa: BLE001 - any model failure becomes a readable message
+            self.error = EngineError("generation_failed", f"{type(err).__name__}: {err}")
+        finally:
+            self.done.set()
+
+    def stop(self) -> None:
+        """Ask the model to stop; the answer so far is kept."""
+        self.stop_event.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self.stop_event.is_set()
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    def follow(self, poll_s: float = 0.02) -> Iterator[str]:
+        """Every piece from the start, then new pieces as they arrive, until the job ends."""
+        shown = 0
+        while True:
+            finished = self.done.is_set()
+            while shown < len(self.parts):
+                yield self.parts[shown]
+                shown += 1
+            if finished:
+                return
+            time.sleep(poll_s)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self.done.wait(timeout)
+
+
+def start_answer(
+    plan: AnswerPlan, engine: Engine, *, temperature: float, max_new_tokens: int, timeout_s: float
+) -> AnswerJob:
+    """Start the model on `plan` in the background."""
+
+    def produce(stop: threading.Event) -> Iterator[str]:
+        return engine.stream_chat(
+            plan.messages, max_new_tokens=max_new_tokens, temperature=temperature, stop=stop, timeout_s=timeout_s
+        )
+
+    return AnswerJob(plan=plan, produce=produce).start()
+
+
+# --- the command line: python -m tutor ask "QUESTION" --------------------------------------------
+
+
+def ask(question: str, lang: str = "en", *, engine: Engine | None = None, temperature: float = 0.0) -> dict:
+    """Answer one question from the lessons: {"answer", "citations", "grounded"} (plus "error").
+
+    Without an engine the installed default model is loaded. If the model fails, the answer is
+    the best lesson passages and "error" says why.
+    """
+    settings = load_settings()
+    cleaned = clean_message(question, settings.max_message_chars)
+    if not cleaned.ok:
+        why = t(f"chat.refused.{cleaned.problem}", lang, limit=settings.max_message_chars, length=len(cleaned.text))
+        return {"answer": "", "citations": [], "grounded": False, "error": why}
+    error: EngineError | None = None
+    if engine is None:
+        try:
+            from tutor.llm import load_engine  # imported late: torch is slow to import
+
+            engine = load_engine(settings.model)
+        except EngineError as err:
+            error = err
+    plan = plan_answer(cleaned.text, [], lang, engine, max_new_tokens=settings.max_new_tokens)
+    if engine is not None and error is None:
+        job = start_answer(
+            plan,
+            engine,
+            temperature=temperature,
+            max_new_tokens=settings.max_new_tokens,
+            timeout_s=settings.generation_timeout_s,
+        )
+        job.wait()
+        error = job.error
+        answer = job.text.strip()
+    else:
+        answer = ""
+    if error is not None:
+        answer = fallback_text(plan)
+    elif not plan.grounded:
+        answer = not_covered_preface(plan) + answer
+    shown = plan.citations if plan.grounded else plan.nearest
+    out: dict = {
+        "answer": answer,
+        "citations": [{"lesson": c.lesson, "section": c.section, "score": c.score} for c in shown],
+        "grounded": plan.grounded,
+    }
+    if error is not None:
+        out["error"] = str(error)
+    return out
+
+
+def add_ask_command(subparsers: argparse._SubParsersAction) -> None:
+    """Register `ask` on the CLI's subcommand parser."""
+    parser = subparsers.add_parser("ask", help="Ask the tutor a question; it answers from the lessons.")
+    parser.add_argument("question", help="the question, in Korean or English")
+    parser.add_argument("--lang", choices=("ko", "en"), default=None, help="answer language (default: the question's)")
+    parser.add_argument("--json", action="store_true", help="print JSON: answer, citations, grounded")
+    parser.add_argument("--temperature", type=float, default=0.0, help="0 = always the most likely word")
+    parser.set_defaults(func=run_ask)
+
+
+def run_ask(args: argparse.Namespace) -> int:
+    """The `ask` subcommand: print the answer (or JSON) and return the exit code."""
+    lang = args.lang or question_language(args.question)
+    result = ask(args.question, lang, temperature=args.temperature)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        print(result["answer"])
+        for c in result["citations"]:
+            print(f"  - {c['lesson']}#{c['section']} ({c['score']:.2f})")
+        if "error" in result:
+            print(result["error"], file=sys.stderr)
+    return 1 if "error" in result else 0
+
+
+# --- starter questions -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Starter:
+    """A question offered on an empty chat, tied to the section that answers it."""
+
+    text: str
+    lesson: str
+    section: str
+
+
+def starter_questions(lang: str, count: int = 4) -> list[Starter]:
+    """Questions from lessons spread over the course: each about a lesson's first real section."""
+    from tutor.lessons import course
+
+    lessons = course().in_language(lang)
+    if not lessons:
+        return []
+    step = max(1, len(lessons) // count)
+    picked = list(lessons[::step])[:count]
+    starters = []
+    for lesson in picked:
+        section = next((s for s in lesson.sections if s.anchor != "key-ideas"), lesson.sections[0])
+        text = t("chat.starter", lang, lesson=lesson.title, section=section.title)
+        starters.append(Starter(text, lesson.id, section.anchor))
+    return starters

@@ -12,11 +12,11 @@ def nested_layers(lang: str) -> Figure:
     # Graphviz clusters nest like the fields do; the innermost holds a single node.
     dot = [
         "digraph G {",
-        '  graph [fontname="sans-serif", style="rounded,filled", labeljust=l, margin=14];',
-        '  node [shape=box, style="rounded,filled", fillcolor="#ffffff", fontname="sans-serif"];',
-        f'  subgraph cluster_ai {{ label={dot_quote(names[0])}; fillcolor="#e8eef8";',
-        f'    subgraph cluster_ml {{ label={dot_quote(names[1])}; fillcolor="#d3e0f3";',
-        f'      subgraph cluster_dl {{ label={dot_quote(names[2])}; fillcolor="#b8cdec";',
+        '  graph [fontname="sans-serif", fontsize=16, style="rounded,filled", labeljust=l, margin=0.1];',
+        '  node [shape=box, style="rounded,filled", fillcolor="#ffffff", fontname="sans-serif", fontsize=16, margin="0.3,0.15"];',
+        f'  subgraph cluster_ai {{ label={dot_quote(names[0])}; fillcolor="#e8eef8"; margin=16;',
+        f'    subgraph cluster_ml {{ label={dot_quote(names[1])}; fillcolor="#d3e0f3"; margin=16;',
+        f'      subgraph cluster_dl {{ label={dot_quote(names[2])}; fillcolor="#b8cdec"; margin=16;',
         f'        llm [label={dot_quote(names[3])}, fillcolor="#fff4cc"];',
         "      }",
         "    }",

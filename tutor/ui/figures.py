@@ -23,7 +23,7 @@ def render_figure(name: str, lang: str) -> None:
         st.warning(t("common.figure_failed", lang, name=name), icon=":material/warning:")
         return
     if fig.kind == "graphviz":
-        st.graphviz_chart(fig.spec, width="stretch")
+        st.graphviz_chart(fig.spec)
     elif fig.kind == "altair":
         st.altair_chart(fig.spec, width="stretch")
     elif fig.kind == "table":

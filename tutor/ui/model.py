@@ -98,12 +98,12 @@ def get_engine(lang: str) -> Engine | None:
 
 def model_status_sidebar(lang: str) -> None:
     """Sidebar: which model, whether it is ready, and the learner's creativity setting."""
-    from tutor.llm import MODELS  # the catalog of packaged models (cheap: no torch import)
+    from tutor.llm.catalog import CATALOG  # the packaged models (cheap: no torch import)
 
     registry = engine_registry()
     name = chosen_model()
     with st.sidebar.expander(t("common.model.title", lang), icon=":material/memory:"):
-        options = list(MODELS)
+        options = list(CATALOG)
         if name not in options:
             options.append(name)  # a local path from configuration
         st.session_state["_model_widget"] = name

@@ -1,0 +1,519 @@
+"""The progress store: every record kind, concurrency, crashes, migrations, export / import, failures."""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tutor.progress import (
+    Event,
+    ImportRejected,
+    NameRejected,
+    ProgressUnavailable,
+    SQLiteProgressStore,
+    UnknownLearner,
+    open_store,
+    transfer,
+)
+from tutor.progress.names import MAX_NAME_CHARS, clean_display_name
+from tutor.progress.store import DB_FILE_NAME, MIGRATIONS
+
+ROOT = Path(__file__).resolve().parent.parent
+T0 = 1_767_225_600.0  # 2026-01-01, a fixed time so tests do not depend on the clock
+
+
+def every_kind() -> list[Event]:
+    """One event of every kind, with every field each kind uses."""
+    return [
+        Event("lesson_read", T0 + 1, lesson="where-llms-fit"),
+        Event("quiz_answer", T0 + 2, lesson="where-llms-fit", item="q1", correct=False),
+        Event("quiz_answer", T0 + 3, lesson="where-llms-fit", item="q1", correct=True),
+        Event("quiz_answer", T0 + 4, lesson="where-llms-fit", item="q2", correct=False),
+        Event("practice_passed", T0 + 5, item="prompt-role"),
+        Event("practice_passed", T0 + 6, lesson="prompting", item="prompt-format"),
+        Event("tutor_question", T0 + 7, lesson="where-llms-fit", item="deep-learning"),
+        Event("tutor_question", T0 + 8),
+        Event("placement", T0 + 9, item="known", lesson="where-llms-fit"),
+        Event("placement", T0 + 10, item="start", lesson="ml-finds-patterns"),
+    ]
+
+
+@pytest.fixture
+def store(tmp_path) -> SQLiteProgressStore:
+    s = open_store(tmp_path)
+    yield s
+    s.close()
+
+
+def test_every_record_kind_round_trips_and_is_summarised(store):
+    mina, created = store.sign_in("Mina")
+    assert created
+    store.record_many(mina.key, every_kind())
+    assert store.events(mina.key) == every_kind()
+    summary = store.summary(mina.key)
+    assert summary.lessons_read == {"where-llms-fit"}
+    score = summary.quiz["where-llms-fit"]
+    assert (score.correct, score.answered, score.attempts) == (1, 2, 3)  # q1 fixed on retry, q2 still wrong
+    assert summary.practice_passed == {"prompt-role", "prompt-format"}
+    assert summary.tutor_questions == 2
+    assert summary.known_lessons == {"where-llms-fit"}
+    assert (summary.placement, summary.placement_start) == ("done", "ml-finds-patterns")
+    assert summary.total_events == len(every_kind()) == sum(n for _, n in summary.per_day)
+
+
+def test_learners_on_one_machine_do_not_see_each_others_progress(store):
+    mina, _ = store.sign_in("Mina")
+    jun, _ = store.sign_in("Jun")
+    store.record(mina.key, Event("lesson_read", T0, lesson="where-llms-fit"))
+    assert store.events(jun.key) == []
+    assert store.summary(jun.key).lessons_read == frozenset()
+    again, created = store.sign_in("  mina ")
+    assert (again, created) == (mina, False)
+    assert store.learner(mina.key) == mina
+
+
+def test_events_per_day_count_each_local_calendar_day(store):
+    mina, _ = store.sign_in("Mina")
+    day = 86_400
+    store.record_many(mina.key, [Event("tutor_question", T0 + 12 * 3600 + d * day) for d in (0, 0, 1, 3, 3, 3)])
+    assert [n for _, n in store.summary(mina.key).per_day] == [2, 1, 3]
+    days = [d for d, _ in store.summary(mina.key).per_day]
+    assert (days[1] - days[0]).days == 1 and (days[2] - days[1]).days == 2
+
+
+def test_reset_deletes_the_learners_events_only(store):
+    mina, _ = store.sign_in("Mina")
+    jun, _ = store.sign_in("Jun")
+    store.record_many(mina.key, every_kind())
+    store.record_many(jun.key, every_kind())
+    store.reset(mina.key)
+    assert store.events(mina.key) == [] and store.learner(mina.key) == mina
+    assert store.events(jun.key) == every_kind()
+
+
+def test_unknown_learner_key_is_refused(store):
+    with pytest.raises(UnknownLearner):
+        store.record("no-such-learner", Event("lesson_read", T0, lesson="x"))
+    assert store.learner("no-such-learner") is None
+
+
+def test_sql_in_names_and_ids_is_stored_as_text_not_run(store):
+    name = "Robert'); DROP TABLE events;--"
+    bobby, _ = store.sign_in(name)
+    store.record(bobby.key, Event("practice_passed", T0, item="x');DELETE-FROM-events"))
+    assert store.learner(bobby.key).name == name
+    assert store.events(bobby.key)[0].item == "x');DELETE-FROM-events"
+
+
+@pytest.mark.parametrize(
+    "raw, cleaned",
+    [
+        ("  Mina  ", "Mina"),
+        ("김 민아", "김 민아"),
+        ("<b>Mina</b>", "Mina"),
+        ("<script>alert(1)</script>Jun", "alert(1) Jun"),
+        ("Mi\x00na\x1b[31m", "Mina[31m"),
+        ("Mina\u202egnp.exe", "Minagnp.exe"),  # a right-to-left override would disguise the name
+        ("Mi\tna\nKim", "Mi na Kim"),
+        ("a < b", "a b"),
+    ],
+)
+def test_display_names_are_cleaned(raw, cleaned):
+    assert clean_display_name(raw) == cleaned
+
+
+@pytest.mark.parametrize(
+    "raw, code",
+    [("", "empty"), ("   ", "empty"), ("<p></p>", "empty"), ("\x00\x01\u200b", "empty"), (None, "empty"),
+     ("x" * (MAX_NAME_CHARS + 1), "too_long"), ("y" * 1_000_000, "too_long")],
+)
+def test_bad_display_names_are_refused_and_nothing_is_stored(store, raw, code):
+    with pytest.raises(NameRejected) as err:
+        store.sign_in(raw)
+    assert err.value.code == code
+    with sqlite3.connect(store.path) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM learners").fetchone()[0] == 0
+
+
+def test_a_failing_batch_is_rolled_back_completely(store):
+    mina, _ = store.sign_in("Mina")
+    store.record(mina.key, Event("lesson_read", T0, lesson="a"))
+    batch = [Event("lesson_read", T0 + 1, lesson="b"), Event("quiz_answer", T0 + 2, lesson="b")]  # no item
+    with pytest.raises(ValueError):
+        store.record_many(mina.key, batch)
+    assert store.events(mina.key) == [Event("lesson_read", T0, lesson="a")]
+
+
+# --- concurrency -------------------------------------------------------------------------------
+
+
+def test_two_writer_threads_with_their_own_connections_lose_nothing(tmp_path):
+    first, second = open_store(tmp_path), open_store(tmp_path)
+    mina, _ = first.sign_in("Mina")
+    per_writer = 150
+
+    def write(store: SQLiteProgressStore, tag: str) -> None:
+        for i in range(per_writer):
+            store.record(mina.key, Event("practice_passed", T0 + i, item=f"{tag}-{i}"))
+
+    threads = [threading.Thread(target=write, args=(s, tag)) for s, tag in ((first, "a"), (second, "b"),
+                                                                               (first, "c"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    items = {e.item for e in second.events(mina.key)}
+    assert items == {f"{tag}-{i}" for tag in "abc" for i in range(per_writer)}
+    first.close()
+    second.close()
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    sys.path.insert(0, {root!r})
+    from tutor.progress import Event, open_store
+    store = open_store({data!r}, busy_timeout_s=30)
+    for i in range({count}):
+        store.record({key!r}, Event("practice_passed", {t0} + i, item="{tag}-%d" % i))
+    """
+)
+
+
+def test_two_writer_processes_lose_nothing(tmp_path):
+    store = open_store(tmp_path)
+    mina, _ = store.sign_in("Mina")
+    count = 150
+    writers = [
+        subprocess.Popen([sys.executable, "-c", WRITER.format(root=str(ROOT), data=str(tmp_path), count=count,
+                                                              key=mina.key, t0=T0, tag=tag)])
+        for tag in ("p1", "p2")
+    ]
+    assert [w.wait(timeout=120) for w in writers] == [0, 0]
+    items = [e.item for e in store.events(mina.key)]
+    assert len(items) == 2 * count
+    assert set(items) == {f"{tag}-{i}" for tag in ("p1", "p2") for i in range(count)}
+
+
+CRASHER = textwrap.dedent(
+    """
+    import os, sys
+    sys.path.insert(0, {root!r})
+    from tutor.progress import Event, open_store
+    store = open_store({data!r})
+    store.record({key!r}, Event("lesson_read", {t0}, lesson="committed"))
+
+    def events_then_crash():
+        yield Event("lesson_read", {t0} + 1, lesson="lost-1")
+        yield Event("lesson_read", {t0} + 2, lesson="lost-2")
+        os._exit(7)  # the process dies inside the open transaction
+
+    store.record_many({key!r}, events_then_crash())
+    """
+)
+
+
+def test_a_crash_mid_transaction_leaves_the_last_committed_state(tmp_path):
+    store = open_store(tmp_path)
+    mina, _ = store.sign_in("Mina")
+    store.record(mina.key, Event("lesson_read", T0 - 1, lesson="before"))
+    crashed = subprocess.run(
+        [sys.executable, "-c", CRASHER.format(root=str(ROOT), data=str(tmp_path), key=mina.key, t0=T0)],
+        timeout=60,
+    )
+    assert crashed.returncode == 7
+    store.close()
+    reopened = open_store(tmp_path)
+    assert [e.lesson for e in reopened.events(mina.key)] == ["before", "committed"]
+    with sqlite3.connect(reopened.path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    reopened.record(mina.key, Event("lesson_read", T0 + 3, lesson="after"))  # still writable
+    assert len(reopened.events(mina.key)) == 3
+
+
+# --- schema and migrations ---------------------------------------------------------------------
+
+
+def test_a_new_or_empty_database_file_is_migrated_to_the_current_schema(tmp_path):
+    (tmp_path / DB_FILE_NAME).write_bytes(b"")  # an empty file, as a failed first start may leave
+    store = open_store(tmp_path)
+    assert store.schema_version() == len(MIGRATIONS)
+    with sqlite3.connect(store.path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"schema_version", "learners", "events"} <= tables
+    mina, _ = store.sign_in("Mina")
+    store.record(mina.key, Event("lesson_read", T0, lesson="a"))
+    store.close()
+    assert open_store(tmp_path).events(mina.key) == [Event("lesson_read", T0, lesson="a")]  # reopen: no re-migration
+
+
+def test_a_later_migration_upgrades_a_first_release_file_and_keeps_its_data(tmp_path):
+    path = tmp_path / DB_FILE_NAME
+    first = SQLiteProgressStore(path)
+    mina, _ = first.sign_in("Mina")
+    first.record_many(mina.key, every_kind())
+    first.close()
+    later = MIGRATIONS + (("ALTER TABLE learners ADD COLUMN avatar TEXT",
+                           "UPDATE learners SET avatar = 'default'"),)
+    upgraded = SQLiteProgressStore(path, migrations=later)
+    assert upgraded.schema_version() == len(MIGRATIONS) + 1
+    assert upgraded.events(mina.key) == every_kind()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT avatar FROM learners").fetchone()[0] == "default"
+
+
+def test_a_failing_migration_changes_nothing(tmp_path):
+    path = tmp_path / DB_FILE_NAME
+    SQLiteProgressStore(path).close()
+    broken = MIGRATIONS + (("ALTER TABLE learners ADD COLUMN avatar TEXT", "THIS IS NOT SQL"),)
+    with pytest.raises(ProgressUnavailable):
+        SQLiteProgressStore(path, migrations=broken)
+    with sqlite3.connect(path) as conn:
+        columns = [r[1] for r in conn.execute("PRAGMA table_info(learners)")]
+    assert "avatar" not in columns
+    assert SQLiteProgressStore(path).schema_version() == len(MIGRATIONS)
+
+
+def test_a_file_from_a_newer_app_is_refused_as_too_new(tmp_path):
+    path = tmp_path / DB_FILE_NAME
+    SQLiteProgressStore(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE schema_version SET version = 99")
+    with pytest.raises(ProgressUnavailable) as err:
+        SQLiteProgressStore(path)
+    assert err.value.code == "too_new"
+
+
+# --- export and import -------------------------------------------------------------------------
+
+
+def test_export_then_import_on_another_machine_gives_equal_progress(tmp_path):
+    here = open_store(tmp_path / "laptop")
+    mina, _ = here.sign_in("김민아")
+    here.record_many(mina.key, every_kind())
+    exported = here.export_json(mina.key)
+
+    there = open_store(tmp_path / "classroom")
+    restored, added = there.import_json(exported, into_key=None)
+    assert restored == mina and added == len(every_kind())
+    assert there.events(mina.key) == here.events(mina.key)
+    assert there.summary(mina.key) == here.summary(mina.key)
+    strip = lambda text: {k: v for k, v in json.loads(text).items() if k != "exported_at"}  # noqa: E731
+    assert strip(there.export_json(mina.key)) == strip(exported)
+    # Importing the same file again adds nothing.
+    assert there.import_json(exported.encode("utf-8"), into_key=mina.key) == (mina, 0)
+    assert len(there.events(mina.key)) == len(every_kind())
+
+
+def test_import_merges_new_events_into_existing_progress(store):
+    mina, _ = store.sign_in("Mina")
+    store.record_many(mina.key, every_kind()[:4])
+    doc = json.loads(store.export_json(mina.key))
+    doc["events"] += [transfer.event_as_dict(e) for e in every_kind()[4:]]
+    assert store.import_json(json.dumps(doc), into_key=mina.key)[1] == len(every_kind()) - 4
+    assert store.events(mina.key) == every_kind()
+
+
+def _valid_doc(store) -> tuple[dict, str]:
+    mina, _ = store.sign_in("Mina")
+    store.record_many(mina.key, every_kind())
+    return json.loads(store.export_json(mina.key)), mina.key
+
+
+def _event(doc: dict, **changes) -> dict:
+    doc["events"][1].update(changes)
+    return doc
+
+
+def _deep(n: int) -> str:
+    return "[" * n + "]" * n
+
+
+HOSTILE = {
+    "not JSON": lambda doc: b"\x89PNG\r\n\x1a\n not json",
+    "not UTF-8": lambda doc: "{}".encode("utf-16"),
+    "truncated": lambda doc: json.dumps(doc)[:-20],
+    "a list, not an object": lambda doc: json.dumps([doc]),
+    "another format": lambda doc: json.dumps({**doc, "format": "other-app"}),
+    "unknown version": lambda doc: json.dumps({**doc, "version": 2}),
+    "version as bool": lambda doc: json.dumps({**doc, "version": True}),
+    "extra top-level key": lambda doc: json.dumps({**doc, "learners": []}),
+    "events not a list": lambda doc: json.dumps({**doc, "events": {"0": {}}}),
+    "time as text": lambda doc: json.dumps(_event(doc, at="yesterday")),
+    "time as bool": lambda doc: json.dumps(_event(doc, at=True)),
+    "time in the future": lambda doc: json.dumps(_event(doc, at=time.time() + 10 * 86_400)),
+    "time before the app existed": lambda doc: json.dumps(_event(doc, at=0)),
+    "NaN time": lambda doc: json.dumps(doc).replace(f'"at": {doc["events"][1]["at"]}', '"at": NaN', 1),
+    "correct as text": lambda doc: json.dumps(_event(doc, correct="yes")),
+    "correct as number": lambda doc: json.dumps(_event(doc, correct=1)),
+    "unknown kind": lambda doc: json.dumps(_event(doc, kind="admin")),
+    "lesson as number": lambda doc: json.dumps(_event(doc, lesson=7)),
+    "SQL in an id": lambda doc: json.dumps(_event(doc, lesson="x'); DROP TABLE events;--")),
+    "huge id": lambda doc: json.dumps(_event(doc, item="q" * 10_000)),
+    "other learner's id in an event": lambda doc: json.dumps(_event(doc, learner_id=1)),
+    "quiz answer without result": lambda doc: json.dumps({**doc, "events": [{"kind": "quiz_answer", "at": T0,
+                                                                              "lesson": "a", "item": "q1"}]}),
+    "placement with an unknown item": lambda doc: json.dumps(_event(doc, kind="placement", item="admin",
+                                                                    correct=None)),
+    "duplicate keys": lambda doc: '{"format": "llm-tutor-progress", "format": "x"}',
+    "deeply nested": lambda doc: '{"format": "llm-tutor-progress", "version": 1, "events": ' + _deep(100_000) + "}",
+    "huge file": lambda doc: json.dumps({**doc, "padding": "x" * (transfer.MAX_IMPORT_BYTES + 1)}),
+    "learner name only HTML": lambda doc: json.dumps({**doc, "learner": {**doc["learner"], "name": "<p></p>"}}),
+    "learner key with SQL": lambda doc: json.dumps({**doc, "learner": {**doc["learner"], "key": "x' OR 1=1 --"}}),
+}
+
+
+# Why each file is refused: the UI explains the code to the learner.
+HOSTILE_CODE = {
+    "not JSON": "not_json", "not UTF-8": "not_json", "truncated": "not_json", "NaN time": "not_json",
+    "duplicate keys": "not_json", "deeply nested": "not_json", "huge file": "too_large",
+    "a list, not an object": "wrong_format", "another format": "wrong_format",
+    "extra top-level key": "wrong_format", "events not a list": "wrong_format",
+    "learner name only HTML": "wrong_format", "learner key with SQL": "wrong_format",
+    "unknown version": "wrong_version", "version as bool": "wrong_version",
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_malformed_and_hostile_import_files_are_rejected_with_nothing_changed(store, case):
+    doc, key = _valid_doc(store)
+    before = (store.export_json(key), store.summary(key))
+    payload = HOSTILE[case](json.loads(json.dumps(doc)))
+    for into in (key, None):
+        with pytest.raises(ImportRejected) as err:
+            store.import_json(payload, into_key=into)
+        assert err.value.code == HOSTILE_CODE.get(case, "bad_event"), err.value
+    after = (store.export_json(key), store.summary(key))
+    assert json.loads(after[0])["events"] == json.loads(before[0])["events"] and after[1] == before[1]
+    with sqlite3.connect(store.path) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM learners").fetchone()[0] == 1
+
+
+def test_too_many_events_are_rejected_with_nothing_changed(store, monkeypatch):
+    doc, key = _valid_doc(store)
+    monkeypatch.setattr(transfer, "MAX_IMPORT_EVENTS", 5)
+    with pytest.raises(ImportRejected) as err:
+        store.import_json(json.dumps(doc), into_key=key)
+    assert err.value.code == "too_many"
+
+
+def test_another_learners_file_is_rejected_with_nothing_changed(store):
+    doc, mina_key = _valid_doc(store)
+    jun, _ = store.sign_in("Jun")
+    with pytest.raises(ImportRejected) as err:
+        store.import_json(json.dumps(doc), into_key=jun.key)
+    assert err.value.code == "other_learner"
+    assert store.events(jun.key) == []
+    # A file claiming a new key but an existing learner's name cannot take over that name.
+    doc["learner"]["key"] = "Zz" * 8
+    doc["learner"]["name"] = "JUN"
+    with pytest.raises(ImportRejected) as err:
+        store.import_json(json.dumps(doc), into_key=None)
+    assert err.value.code == "name_taken"
+    assert store.events(jun.key) == []
+
+
+# --- a database that cannot be used ------------------------------------------------------------
+
+
+def test_a_locked_database_gives_the_locked_error(tmp_path):
+    store = open_store(tmp_path, busy_timeout_s=0.1)
+    mina, _ = store.sign_in("Mina")
+    blocker = sqlite3.connect(store.path, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(ProgressUnavailable) as err:
+            store.record(mina.key, Event("lesson_read", T0, lesson="a"))
+        assert err.value.code == "locked"
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    store.record(mina.key, Event("lesson_read", T0, lesson="a"))  # works again once released
+    assert len(store.events(mina.key)) == 1
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda path: path.write_bytes(b"this is not an SQLite database at all " * 200),
+        lambda path: path.write_bytes(path.read_bytes()[:100] + b"\xff" * (path.stat().st_size - 100)),
+    ],
+    ids=["garbage file", "pages overwritten"],
+)
+def test_a_corrupt_database_gives_the_corrupt_error(tmp_path, damage):
+    store = open_store(tmp_path)
+    mina, _ = store.sign_in("Mina")
+    store.record_many(mina.key, every_kind())
+    store.close()
+    for suffix in ("-wal", "-shm"):
+        Path(str(store.path) + suffix).unlink(missing_ok=True)
+    damage(store.path)
+    with pytest.raises(ProgressUnavailable) as err:
+        store = open_store(tmp_path)
+        store.summary(mina.key)
+    assert err.value.code == "corrupt"
+
+
+def _open_as_unprivileged_user(data_dir: Path) -> str:
+    """Try to open and write the store as a user without write permission; the error code or 'ok'.
+
+    As root (who may write anywhere) the attempt runs in a forked child that drops to `nobody`."""
+
+    def attempt() -> str:
+        try:
+            s = open_store(data_dir)
+            s.sign_in("Jun")
+            return "ok"
+        except ProgressUnavailable as err:
+            return err.code
+
+    if os.geteuid() != 0:
+        return attempt()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        code = "child failed"
+        try:
+            os.close(read_end)
+            os.setgid(65534)
+            os.setuid(65534)
+            code = attempt()
+        finally:
+            os.write(write_end, code.encode())
+            os._exit(0)
+    os.close(write_end)
+    os.waitpid(pid, 0)
+    with os.fdopen(read_end) as pipe:
+        return pipe.read()
+
+
+def test_a_read_only_database_gives_the_read_only_error(tmp_path):
+    data_dir = tmp_path / "data"
+    store = open_store(data_dir)
+    store.sign_in("Mina")
+    store.close()
+    os.chmod(tmp_path, 0o755)
+    for path in data_dir.iterdir():
+        path.chmod(0o444)
+    data_dir.chmod(0o555)
+    try:
+        assert _open_as_unprivileged_user(data_dir) == "read_only"
+    finally:
+        data_dir.chmod(0o755)
+
+
+def test_a_data_folder_that_cannot_be_created_gives_a_clear_error(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(ProgressUnavailable) as err:
+        open_store(blocker / "data")
+    assert err.value.code in {"read_only", "unavailable"}

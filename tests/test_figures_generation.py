@@ -1,4 +1,5 @@
 """The figures of lessons 9-15 build in both languages, with labels in the lesson's language."""
+
 from __future__ import annotations
 
 import json

@@ -53,7 +53,7 @@ def gpt_letters(lang: str) -> Figure:
     rows = []
     for letter in ("g", "p", "t"):
         values = [letter.upper(), _label(f"gpt.{letter}_word", lang), _label(f"gpt.{letter}_meaning", lang)]
-        rows.append(dict(zip(cols, values)))
+        rows.append(dict(zip(cols, values, strict=True)))
     return Figure("table", rows, _label("gpt.caption", lang))
 
 
@@ -179,7 +179,7 @@ def prompt_patterns(lang: str) -> Figure:
     rows = []
     for pattern in ("zero", "few", "cot"):
         values = [_label(f"patterns.{pattern}_{k}", lang) for k in ("name", "give", "example", "helps")]
-        rows.append(dict(zip(cols, values)))
+        rows.append(dict(zip(cols, values, strict=True)))
     return Figure("table", rows, _label("patterns.caption", lang))
 
 
@@ -220,5 +220,7 @@ def scale_timeline(lang: str) -> Figure:
     rows = []
     for year, model, maker, millions, note in _SCALE_ROWS:
         shown = _label("scale.not_disclosed", lang) if millions is None else format_parameters(millions, lang)
-        rows.append(dict(zip(cols, [year, model, maker, shown, _label(f"scale.note_{note}", lang)])))
+        rows.append(
+            dict(zip(cols, [year, model, maker, shown, _label(f"scale.note_{note}", lang)], strict=True))
+        )
     return Figure("table", rows, _label("scale.caption", lang))

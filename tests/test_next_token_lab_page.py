@@ -1,0 +1,278 @@
+"""The next-token lab page through the real router, with the fake model, in both languages."""
+from __future__ import annotations
+
+import pytest
+
+from tutor import lab
+from tutor.i18n import LANGUAGES, t, t_list
+from tutor.lessons import course
+from tutor.llm.base import EngineError
+
+PAGE = "pages/next_token_lab.py"
+SECTIONS = ("predict", "controls", "continue", "tokens", "pairs", "tokenizer", "chat")
+
+
+def open_lab(open_page, section: str, lang: str = "en"):
+    return open_page(PAGE, lang=lang, query={"tab": section}, timeout=90)
+
+
+def texts(at) -> str:
+    """Everything readable on the page, for 'is this shown' checks."""
+    parts = [x.value for kind in ("markdown", "caption", "info", "warning", "error", "success", "code") for x in getattr(at, kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+def lab_state(at) -> lab.Continuation:
+    return at.session_state["lab_state"]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("section", SECTIONS)
+def test_every_section_renders_with_its_lesson_link_in_both_languages(open_page, fake_engine, section, lang):
+    at = open_lab(open_page, section, lang)
+    assert not at.exception, at.exception
+    assert at.title[0].value == t("lab.title", lang)
+    links = [link.label for link in at.page_link]
+    assert t(f"lab.lesson.{section}", lang) in links
+    assert t(f"lab.{section}.howto", lang) in texts(at)
+
+
+def test_predict_draws_the_bar_chart_and_the_vocabulary_size(open_page, fake_engine):
+    at = open_lab(open_page, "predict")
+    assert not at.exception
+    shown = texts(at)
+    assert f"{fake_engine.vocab_size:,}" in shown
+    # The page asked the model once, for the raw pool of candidates of the start text.
+    asks = [c for c in fake_engine.calls if c["kind"] == "next"]
+    assert asks and asks[-1]["text"] == t_list("lab.examples", "en")[0]
+    assert asks[-1]["top_k"] == lab.POOL_SIZE and asks[-1]["temperature"] == 1.0
+
+
+def test_choosing_an_example_replaces_the_text(open_page, fake_engine):
+    at = open_lab(open_page, "predict", "ko")
+    korean = next(x for x in t_list("lab.examples", "ko") if "고양이" in x)
+    at.pills[0].set_value(korean).run()
+    assert not at.exception
+    assert lab_state(at).start == korean
+    assert at.text_area[0].value == korean
+
+
+def test_empty_text_shows_what_to_do_and_the_start_of_a_reply(open_page, fake_engine):
+    at = open_lab(open_page, "predict")
+    at.text_area[0].set_value("").run()
+    assert not at.exception
+    assert t("lab.empty_text", "en") in texts(at)
+    # The model was asked about the chat template's start of a reply, not about "".
+    last = [c for c in fake_engine.calls if c["kind"] == "next"][-1]
+    assert "assistant" in last["text"]
+
+
+def test_very_long_text_is_cut_to_the_lab_context_with_a_notice(open_page, fake_engine):
+    at = open_lab(open_page, "predict")
+    long_text = "word " * 5000  # the fake counts 4 characters per token: 6,250 tokens
+    at.text_area[0].set_value(long_text.strip()).run()
+    assert not at.exception
+    assert any(f"{lab.LAB_MAX_CONTEXT:,}" in w.value for w in at.warning), "a notice about the cut"
+    last = [c for c in fake_engine.calls if c["kind"] == "next"][-1]
+    assert fake_engine.count_tokens(last["text"]) <= lab.LAB_MAX_CONTEXT
+
+
+def test_emoji_and_control_characters_do_not_break_the_page(open_page, fake_engine):
+    at = open_lab(open_page, "tokens")
+    at.text_area[0].set_value("I love 🍕 and 김치\x00\x07 ok").run()
+    assert not at.exception
+    assert lab_state(at).start == "I love 🍕 and 김치 ok"
+
+
+def test_temperature_and_top_p_at_the_slider_ends_give_numbers_not_nan(open_page, fake_engine):
+    at = open_lab(open_page, "controls")
+    calls_before = len(fake_engine.calls)
+    temperature, top_k, top_p = at.slider[0], at.slider[1], at.slider[2]
+    temperature.set_value(0.0).run()
+    top_p.set_value(0.0).run()
+    assert not at.exception
+    at.slider[0].set_value(2.0).run()
+    at.slider[1].set_value(1).run()
+    assert not at.exception
+    assert at.session_state["lab_temperature"] == 2.0 and at.session_state["lab_top_k"] == 1
+    assert "nan" not in texts(at).lower()
+    # Reshaping happens in the lab: moving sliders did not ask the model again for the same text.
+    assert len(fake_engine.calls) == calls_before
+
+
+def test_drawing_with_the_same_seed_gives_the_same_token(open_page, fake_engine):
+    at = open_lab(open_page, "controls")
+    at.button(key="lab_draw").click().run()
+    first = at.session_state["lab_drawn"]
+    at.button(key="lab_draw").click().run()
+    assert at.session_state["lab_drawn"] == first
+    assert any(lab.visible_token(first[0]) in s.value for s in at.success)
+
+
+def test_greedy_appends_the_top_token_and_undo_removes_it(open_page, fake_engine):
+    at = open_lab(open_page, "continue")
+    start = lab_state(at).start
+    at.button(key="lab_greedy").click().run()
+    assert not at.exception
+    state = lab_state(at)
+    assert [s.token for s in state.steps] == [" mat"]  # the fake's favourite
+    assert state.steps[0].how == "greedy"
+    at.button(key="lab_undo").click().run()
+    assert lab_state(at).steps == () and lab_state(at).start == start
+
+
+def test_clicking_a_token_appends_exactly_that_token(open_page, fake_engine):
+    at = open_lab(open_page, "continue")
+    at.button(key="lab_pick_2").click().run()
+    steps = lab_state(at).steps
+    assert [(s.token, s.how) for s in steps] == [(" bed", "picked")]
+
+
+def test_sample_10_adds_ten_tokens_and_shows_them_coloured(open_page, fake_engine):
+    at = open_lab(open_page, "continue")
+    at.button(key="lab_sample10").click().run()
+    assert not at.exception
+    steps = lab_state(at).steps
+    assert len(steps) == 10 and all(s.how == "sampled" for s in steps)
+    assert any("hsl(" in m.value for m in at.markdown)
+
+
+def test_sampling_is_repeatable_with_the_seed(open_page, fake_engine):
+    runs = []
+    for _ in range(2):
+        at = open_lab(open_page, "continue")
+        at.button(key="lab_sample10").click().run()
+        runs.append([s.token for s in lab_state(at).steps])
+    assert runs[0] == runs[1]
+
+
+def test_regenerate_from_a_step_keeps_the_steps_before_it(open_page, fake_engine):
+    at = open_lab(open_page, "continue")
+    at.slider[0].set_value(2.0).run()  # a hot temperature so draws differ
+    at.button(key="lab_sample10").click().run()
+    before = lab_state(at).steps
+    at.selectbox(key="_lab_regen_w").set_value(4).run()
+    at.button(key="lab_regenerate").click().run()
+    after = lab_state(at)
+    assert not at.exception
+    assert after.steps[:4] == before[:4] and len(after.steps) == 10
+    assert after.rounds == 1
+
+
+def test_steps_survive_a_page_switch(open_page, fake_engine):
+    at = open_lab(open_page, "continue")
+    at.button(key="lab_greedy").click().run()
+    at.switch_page("pages/glossary.py").run()
+    at.switch_page(PAGE).run()
+    assert [s.token for s in lab_state(at).steps] == [" mat"]
+
+
+def test_editing_the_text_starts_a_new_continuation(open_page, fake_engine):
+    at = open_lab(open_page, "continue")
+    at.button(key="lab_greedy").click().run()
+    at.text_area[0].set_value("Once upon a time").run()
+    assert lab_state(at) == lab.Continuation(start="Once upon a time")
+
+
+def test_tokens_lists_pieces_and_compares_korean_with_english(open_page, fake_engine):
+    at = open_lab(open_page, "tokens", "ko")
+    assert not at.exception
+    table = at.table[0].value
+    labels = list(table.iloc[:, 0])
+    assert t("lab.tokens.english_sample", "ko") in labels and t("lab.tokens.korean_sample", "ko") in labels
+    assert at.dataframe, "the piece / id table"
+
+
+def test_training_pairs_lists_one_example_per_token_after_the_first(open_page, fake_engine):
+    at = open_lab(open_page, "pairs")
+    at.text_input[0].set_value("the cat sat down").run()
+    table = at.table[0].value
+    assert list(table.iloc[:, 1]) == ["cat", "sat", "down"]
+    assert t("lab.pairs.count", "en", n=3) in texts(at)
+
+
+def test_training_pairs_with_an_empty_sentence_says_what_to_do(open_page, fake_engine):
+    at = open_lab(open_page, "pairs")
+    at.text_input[0].set_value("   ").run()
+    assert not at.exception
+    assert t("lab.pairs.empty", "en") in texts(at)
+    assert not at.table
+
+
+def test_build_a_tokenizer_splits_the_sentence_and_compares_with_the_real_model(open_page, fake_engine):
+    at = open_lab(open_page, "tokenizer")
+    assert not at.exception
+    table = at.table[0].value
+    assert len(table) == len(lab.VOCAB_LADDER) + 1  # ladder + the real model's tokenizer
+    assert fake_engine.name in table.iloc[-1, 0]
+    counts = list(table.iloc[: len(lab.VOCAB_LADDER), 1])
+    assert counts[0] > counts[-1], "a bigger vocabulary splits the sentence into fewer pieces"
+
+
+def test_build_a_tokenizer_at_the_largest_size_with_unigram_explains_the_shrink(open_page, fake_engine):
+    at = open_lab(open_page, "tokenizer")
+    at.radio[-1].set_value("unigram").run()
+    at.slider[0].set_value(lab.MAX_VOCAB).run()
+    assert not at.exception
+    assert at.session_state["lab_tok_size"] == lab.MAX_VOCAB
+    built = lab.train_tokenizer(
+        lab.course_sentences([x for code in ("en", "ko") for x in course().in_language(code)]),
+        lab.MAX_VOCAB,
+        "unigram",
+    )
+    if built.shrunk:
+        assert any(f"{built.vocab_size:,}" in w.value for w in at.warning)
+
+
+def test_build_a_tokenizer_works_without_the_model(open_page, monkeypatch):
+    import tutor.ui.model as model_ui
+
+    def broken(name, progress):
+        raise EngineError("model_missing", "no model")
+
+    monkeypatch.setattr(model_ui, "_load_engine", broken)
+    model_ui.reset_engines()
+    try:
+        at = open_lab(open_page, "tokenizer")
+        assert not at.exception
+        assert len(at.table[0].value) == len(lab.VOCAB_LADDER)
+        at = open_lab(open_page, "predict")
+        assert not at.exception
+        assert at.error and t("lab.no_model", "en") in texts(at)
+    finally:
+        model_ui.reset_engines()
+
+
+def test_completion_vs_chat_streams_both_and_shows_the_chat_template(open_page, fake_engine):
+    at = open_lab(open_page, "chat")
+    question = t("lab.chat.default_question", "en")
+    assert any("<|im_start|>user" in c.value and question in c.value for c in at.code)
+    at.button(key="lab_chat_run").click().run()
+    assert not at.exception
+    kinds = [c["kind"] for c in fake_engine.calls]
+    assert "completion" in kinds and "chat" in kinds
+    chat_call = next(c for c in fake_engine.calls if c["kind"] == "chat")
+    assert chat_call["messages"] == [{"role": "user", "content": question}]
+    results = at.session_state["lab_chat_results"]
+    assert results["chat"] == fake_engine.reply and results["question"] == question
+
+
+def test_completion_vs_chat_with_an_empty_question_asks_for_one(open_page, fake_engine):
+    at = open_lab(open_page, "chat", "ko")
+    at.text_input[0].set_value("").run()
+    at.button(key="lab_chat_run").click().run()
+    assert not at.exception
+    assert t("lab.chat.empty", "ko") in texts(at)
+    assert not [c for c in fake_engine.calls if c["kind"] in ("chat", "completion")]
+
+
+def test_a_model_error_while_generating_is_shown_politely(open_page, fake_engine, monkeypatch):
+    def fails(*args, **kwargs):
+        raise EngineError("generation_failed", "boom")
+
+    at = open_lab(open_page, "continue")
+    monkeypatch.setattr(fake_engine, "next_token_distribution", fails)
+    at.text_area[0].set_value("A brand new text").run()
+    assert not at.exception
+    assert at.error
+    assert lab_state(at).steps == ()

@@ -111,7 +111,7 @@ def next_token_bars(lang: str) -> Figure:
     # Hand-picked shares for the illustration; they sum to less than 1 because every other
     # token in the vocabulary shares the rest.
     shares = [0.42, 0.21, 0.11, 0.07, 0.04]
-    rows = [{"token": tok, "p": p} for tok, p in zip(tokens, shares)]
+    rows = [{"token": tok, "p": p} for tok, p in zip(tokens, shares, strict=True)]
     axis_token = t("figures_neural.bars.axis_token", lang)
     axis_p = t("figures_neural.bars.axis_p", lang)
     chart = (

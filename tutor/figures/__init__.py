@@ -49,3 +49,4 @@ def dot_quote(text: str) -> str:
 from tutor.figures import basics  # noqa: E402,F401
 from tutor.figures import neural  # noqa: E402,F401
 from tutor.figures import generation  # noqa: E402,F401
+from tutor.figures import classify  # noqa: E402,F401

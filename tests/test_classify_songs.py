@@ -1,0 +1,194 @@
+"""The songs experiment: seeded data, the separating line, curved boundaries, validation of edits."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tutor.classify import songs
+
+
+def test_song_data_is_reproducible_from_its_seed():
+    pd.testing.assert_frame_equal(songs.make_songs(seed=3), songs.make_songs(seed=3))
+    assert not songs.make_songs(seed=3).equals(songs.make_songs(seed=4))
+
+
+def test_default_songs_are_twenty_with_ten_of_each_genre():
+    table = songs.make_songs()
+    assert len(table) == 20
+    assert table["genre"].value_counts().to_dict() == {"reggaeton": 10, "rnb": 10}
+
+
+def test_reggaeton_songs_are_faster_and_livelier_than_rnb():
+    means = songs.make_songs(n=400).groupby("genre")[["tempo", "energy"]].mean()
+    assert means.loc["reggaeton", "tempo"] > means.loc["rnb", "tempo"]
+    assert means.loc["reggaeton", "energy"] > means.loc["rnb", "energy"]
+
+
+def test_logistic_line_separates_the_default_songs():
+    fit, _, _ = songs.train_songs(songs.make_songs(), "logistic", test_share=0)
+    assert fit.train_accuracy == 1.0
+
+
+def test_logistic_line_gives_rnb_at_least_95_percent_for_slow_calm_song():
+    fit, _, _ = songs.train_songs(songs.make_songs(), "logistic", test_share=0)
+    prediction = songs.predict_song(fit.model, 70, 0.2)
+    assert prediction.genre == "rnb"
+    assert prediction.probabilities["rnb"] >= 0.95
+    assert sum(prediction.probabilities.values()) == pytest.approx(1.0)
+
+
+def test_confidence_is_the_logistic_function_of_distance_from_the_line():
+    fit, _, _ = songs.train_songs(songs.make_songs(), "logistic", test_share=0)
+    slope = float(np.linalg.norm(fit.model[-1].coef_[0]))
+    confidences = []
+    for tempo, energy in [(88, 0.55), (80, 0.45), (70, 0.2), (60, 0.05)]:
+        prediction = songs.predict_song(fit.model, tempo, energy)
+        best = max(prediction.probabilities.values())
+        assert best == pytest.approx(1 / (1 + np.exp(-slope * abs(prediction.distance))))
+        confidences.append((abs(prediction.distance), best))
+    confidences.sort()
+    assert [c for _, c in confidences] == sorted(c for _, c in confidences)
+
+
+def test_line_points_lie_where_the_model_is_undecided():
+    table = songs.make_songs()
+    fit, _, _ = songs.train_songs(table, "logistic", test_share=0)
+    line = songs.line_points(fit.model, (60, 120), steps=5)
+    for tempo, energy in line.itertuples(index=False):
+        assert songs.predict_song(fit.model, tempo, energy).probabilities["rnb"] == pytest.approx(0.5, abs=1e-6)
+
+
+def test_only_a_two_genre_line_has_a_distance():
+    table = songs.make_songs()
+    tree, _, _ = songs.train_songs(table, "tree", test_share=0)
+    assert songs.predict_song(tree.model, 70, 0.2).distance is None
+    three, _, _ = songs.train_songs(songs.add_third_genre(table), "logistic", test_share=0)
+    assert songs.predict_song(three.model, 70, 0.2).distance is None
+    assert songs.line_points(three.model, (60, 120)) is None
+
+
+def test_boundary_grid_has_one_answer_per_cell():
+    fit, _, _ = songs.train_songs(songs.make_songs(), "logistic", test_share=0)
+    grid = songs.boundary_grid(fit.model, (50, 150), (0, 1), steps=30)
+    assert grid.tempo.shape == (30,) and grid.energy.shape == (30,)
+    assert grid.genre.shape == (30, 30) and grid.confidence.shape == (30, 30)
+    assert set(np.unique(grid.genre)) == {"reggaeton", "rnb"}
+    assert grid.confidence.min() >= 0.5 and grid.confidence.max() <= 1.0
+    rows = grid.rows()
+    assert len(rows) == 900 and list(rows.columns) == ["tempo", "energy", "genre", "confidence"]
+    # Low and calm is R&B, fast and intense is reggaeton.
+    assert grid.genre[0, 0] == "rnb" and grid.genre[-1, -1] == "reggaeton"
+
+
+@pytest.mark.parametrize("kind,params", [("knn", None), ("svm", None), ("mlp", None), ("tree", {"depth": 6})])
+def test_non_linear_models_beat_the_line_on_curved_songs(kind, params):
+    table = songs.curved_songs()
+    line, _, _ = songs.train_songs(table, "logistic", test_share=0.3)
+    curved, _, _ = songs.train_songs(table, kind, params, test_share=0.3)
+    assert curved.test_accuracy > line.test_accuracy
+    assert curved.train_accuracy > line.train_accuracy
+
+
+def test_deep_tree_on_noisy_songs_does_better_on_training_than_test_songs():
+    noisy = songs.add_noise(songs.add_more_songs(songs.make_songs(), 60), seed=1)
+    fit, _, _ = songs.train_songs(noisy, "tree", {"depth": 12}, test_share=0.3)
+    assert fit.train_accuracy == 1.0
+    assert fit.test_accuracy < fit.train_accuracy
+
+
+@pytest.mark.parametrize("kind", songs.MODEL_KINDS)
+def test_every_model_trains_on_three_genres_with_probabilities_summing_to_one(kind):
+    table = songs.add_third_genre(songs.make_songs())
+    assert set(table["genre"]) == {"reggaeton", "rnb", "kpop"}
+    fit, _, _ = songs.train_songs(table, kind, test_share=0.3)
+    prediction = songs.predict_song(fit.model, 130, 0.6)
+    assert sum(prediction.probabilities.values()) == pytest.approx(1.0)
+    assert set(prediction.probabilities) == {"reggaeton", "rnb", "kpop"}
+
+
+def test_split_holds_back_the_asked_share_with_both_genres_in_training():
+    train, test = songs.split_songs(songs.make_songs(), 0.3)
+    assert (len(train), len(test)) == (14, 6)
+    assert set(train["genre"]) == set(test["genre"]) == {"reggaeton", "rnb"}
+
+
+def test_split_holds_nothing_back_when_there_are_too_few_songs():
+    tiny = songs.make_songs(n=4)
+    train, test = songs.split_songs(tiny, 0.5)
+    assert len(train) == 4 and len(test) == 0
+    fit, _, _ = songs.train_songs(tiny, "knn", {"k": 15}, test_share=0.5)
+    assert fit.test_accuracy is None
+
+
+def test_noise_is_seeded_and_relabels_some_songs():
+    table = songs.make_songs()
+    assert songs.add_noise(table, seed=2).equals(songs.add_noise(table, seed=2))
+    assert (songs.add_noise(table, seed=2)["genre"] != table["genre"]).sum() >= 1
+
+
+def test_energy_regression_line_rises_with_tempo():
+    fit, _, _ = songs.train_energy(songs.make_songs(), "logistic", test_share=0.3)
+    assert songs.predict_energy(fit.model, 110) > songs.predict_energy(fit.model, 65)
+    assert fit.test_error is not None and 0 <= fit.train_error < 0.3
+    assert fit.curve_tempo.shape == fit.curve_energy.shape
+
+
+# --- validation of an edited table -------------------------------------------------------------
+
+def _codes(table) -> list[str]:
+    clean, problems = songs.validate_songs(table)
+    assert (clean is None) == bool(problems)
+    return [p.code for p in problems]
+
+
+def test_validate_accepts_the_default_table_and_numbers_typed_as_text():
+    table = songs.make_songs().astype({"tempo": object})
+    table.at[0, "tempo"] = " 98 "
+    clean, problems = songs.validate_songs(table)
+    assert problems == [] and clean["tempo"].iloc[0] == 98.0 and clean["tempo"].dtype == float
+
+
+def test_validate_names_the_row_and_column_of_an_empty_cell():
+    table = songs.make_songs()
+    table.at[2, "energy"] = np.nan
+    _, problems = songs.validate_songs(table)
+    assert [(p.code, p.row, p.column) for p in problems] == [("empty_cell", 3, "energy")]
+
+
+def test_validate_refuses_text_in_a_number_column():
+    table = songs.make_songs().astype({"tempo": object})
+    table.at[4, "tempo"] = "fast"
+    _, problems = songs.validate_songs(table)
+    assert [(p.code, p.row, p.value) for p in problems] == [("not_a_number", 5, "fast")]
+
+
+@pytest.mark.parametrize("value", [float("inf"), -5.0, 1.5])
+def test_validate_refuses_energy_out_of_range(value):
+    table = songs.make_songs()
+    table.at[0, "energy"] = value
+    assert _codes(table) == ["not_a_number" if np.isinf(value) else "out_of_range"]
+
+
+def test_validate_refuses_a_single_class():
+    table = songs.make_songs()
+    table["genre"] = "rnb"
+    assert _codes(table) == ["one_genre"]
+
+
+def test_validate_refuses_one_row():
+    assert _codes(songs.make_songs().head(1)) == ["too_few_songs"]
+
+
+def test_validate_refuses_a_genre_with_a_single_song():
+    table = songs.make_songs()
+    table.loc[table["genre"] == "reggaeton", "genre"] = ["reggaeton"] + ["rnb"] * 9
+    assert _codes(table) == ["genre_too_small"]
+
+
+def test_validate_refuses_unknown_genres_missing_columns_and_huge_tables():
+    table = songs.make_songs()
+    table.at[1, "genre"] = "jazz"
+    assert _codes(table) == ["unknown_genre"]
+    assert _codes(songs.make_songs().drop(columns="energy")) == ["missing_column"]
+    assert _codes(songs.make_songs(n=songs.MAX_SONGS + 2)) == ["too_many_rows"]

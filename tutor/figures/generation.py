@@ -155,6 +155,8 @@ def grounded_prompt(lang: str) -> Figure:
     dot = [
         "digraph G {",
         *_GRAPH_STYLE,
+        # Top to bottom: seven steps side by side would shrink the text to nothing.
+        "  rankdir=TB;",
         f'  question [label={dot_quote(lab["question"])}, fillcolor="#fff4cc"];',
         f"  search [label={dot_quote(lab['search'])}];",
         f'  library [label={dot_quote(lab["library"])}, shape=cylinder, fillcolor="#eeeeee"];',

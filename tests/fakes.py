@@ -26,6 +26,13 @@ class FakeEngine:
         self.delay_s = delay_s
         self.calls: list[dict] = []  # every request, for assertions
         self.lock = threading.Lock()
+        self.replies: list[str] = []  # scripted replies, one per stream call; `reply` when used up
+        self.error: Exception | None = None  # raised by the next stream, when set
+
+    def _next_reply(self) -> str:
+        if self.error is not None:
+            raise self.error
+        return self.replies.pop(0) if self.replies else self.reply
 
     def _stream(self, text: str, max_new_tokens: int, stop: threading.Event | None) -> Iterator[str]:
         for i, word in enumerate(text.split(" ")):
@@ -37,11 +44,11 @@ class FakeEngine:
 
     def stream_chat(self, messages, *, max_new_tokens=256, temperature=0.0, top_p=1.0, stop=None, timeout_s=120.0):
         self.calls.append({"kind": "chat", "messages": [dict(m) for m in messages], "temperature": temperature})
-        return self._stream(self.reply, max_new_tokens, stop)
+        return self._stream(self._next_reply(), max_new_tokens, stop)
 
     def stream_completion(self, text, *, max_new_tokens=64, temperature=0.0, top_p=1.0, stop=None, timeout_s=120.0):
         self.calls.append({"kind": "completion", "text": text, "temperature": temperature})
-        return self._stream(self.reply, max_new_tokens, stop)
+        return self._stream(self._next_reply(), max_new_tokens, stop)
 
     def next_token_distribution(self, text, *, temperature=1.0, top_k=10, top_p=1.0):
         self.calls.append({"kind": "next", "text": text, "temperature": temperature, "top_k": top_k, "top_p": top_p})

@@ -1,0 +1,6 @@
+"""Prompting practice: a transparent rubric for prompts, success rules for model output, exercises.
+
+- rubric.py    — rule-based checks on what a prompt says (context, format, examples, steps, ...).
+- rules.py     — checks on what the MODEL wrote (JSON keys, bullet count, answer format, ...).
+- exercises.py — the exercise and tip-card data in content/prompting/<lang>.toml, loaded and validated.
+"""

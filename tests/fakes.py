@@ -8,9 +8,9 @@ from __future__ import annotations
 import math
 import threading
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
-from tutor.llm.base import NextTokenDistribution, TokenChoice, TokenPiece
+from tutor.llm.base import EngineError, NextTokenDistribution, TokenChoice, TokenPiece
 
 _VOCAB = [" mat", " floor", " bed", " sofa", " roof", " chair", " table", " rug", " box", " grass", " 고양이", "."]
 _LOGITS = [4.0, 3.1, 2.6, 2.2, 1.5, 1.4, 1.2, 1.0, 0.8, 0.5, 0.3, 0.1]
@@ -28,6 +28,7 @@ class FakeEngine:
         self.lock = threading.Lock()
         self.replies: list[str] = []  # scripted replies, one per stream call; `reply` when used up
         self.error: Exception | None = None  # raised by the next stream, when set
+        self.fail_after: int | None = None  # when set, streams raise EngineError after this many words
 
     def _next_reply(self) -> str:
         if self.error is not None:
@@ -38,12 +39,16 @@ class FakeEngine:
         for i, word in enumerate(text.split(" ")):
             if i >= max_new_tokens or (stop is not None and stop.is_set()):
                 return
+            if self.fail_after is not None and i >= self.fail_after:
+                raise EngineError("generation_failed", "The fake model failed on purpose.")
             if self.delay_s:
                 time.sleep(self.delay_s)
             yield word if i == 0 else " " + word
 
     def stream_chat(self, messages, *, max_new_tokens=256, temperature=0.0, top_p=1.0, stop=None, timeout_s=120.0):
-        self.calls.append({"kind": "chat", "messages": [dict(m) for m in messages], "temperature": temperature})
+        self.calls.append(
+            {"kind": "chat", "messages": [dict(m) for m in messages], "temperature": temperature, "stop": stop}
+        )
         return self._stream(self._next_reply(), max_new_tokens, stop)
 
     def stream_completion(self, text, *, max_new_tokens=64, temperature=0.0, top_p=1.0, stop=None, timeout_s=120.0):

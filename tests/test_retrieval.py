@@ -1,0 +1,142 @@
+"""Retrieval over the lessons: the right lesson among the top 3, off-topic questions not grounded."""
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from tutor.lessons import course
+from tutor.retrieval import (
+    GROUNDED_THRESHOLD,
+    SectionIndex,
+    is_follow_up,
+    key_words,
+    nearest_lessons,
+    passages_of,
+    retrieve,
+    section_index,
+    stem,
+)
+
+QUESTIONS = tomllib.loads((Path(__file__).parent / "questions_retrieval.toml").read_text(encoding="utf-8"))
+
+
+def _hit_at_3(lang: str) -> tuple[float, list[str]]:
+    misses = []
+    for item in QUESTIONS[lang]:
+        result = retrieve(item["q"], lang, k=3)
+        if item["lesson"] not in [h.lesson for h in result.hits]:
+            misses.append(f"{item['q']!r} -> {[(h.lesson, h.section) for h in result.hits]}")
+    return 1 - len(misses) / len(QUESTIONS[lang]), misses
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_question_set_has_20_questions_per_language_pointing_at_real_sections(lang):
+    items = QUESTIONS[lang]
+    assert len(items) >= 20
+    for item in items:
+        lesson = course().get(lang, item["lesson"])
+        assert lesson is not None, item
+        assert lesson.section(item["section"]) is not None, item
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_right_lesson_is_in_the_top_3_for_90_percent_of_questions(lang):
+    score, misses = _hit_at_3(lang)
+    assert score >= 0.9, "\n".join(misses)
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_every_course_question_counts_as_grounded(lang):
+    low = [(i["q"], retrieve(i["q"], lang).best_score) for i in QUESTIONS[lang]]
+    assert [q for q in low if q[1] < GROUNDED_THRESHOLD] == []
+
+
+@pytest.mark.parametrize("item", QUESTIONS["off_topic"], ids=lambda i: i["q"])
+def test_off_topic_question_is_not_grounded(item):
+    result = retrieve(item["q"], item["lang"])
+    assert not result.grounded, (result.best_score, [(h.lesson, h.section) for h in result.hits])
+
+
+def test_required_off_topic_examples_are_in_the_set():
+    asked = {i["q"].lower() for i in QUESTIONS["off_topic"]}
+    assert "what's the weather in seoul?" in asked
+    assert "write me a poem about cats" in asked
+
+
+def test_english_question_in_korean_ui_finds_korean_passages_of_the_right_lesson():
+    result = retrieve("What does the temperature setting do when sampling?", "ko")
+    assert result.hits[0].lesson == "generating-text"
+    assert result.hits[0].passage.lang == "ko"
+
+
+def test_korean_question_finds_korean_passages_first():
+    result = retrieve("단어 임베딩이 뭐예요?", "ko")
+    assert result.hits[0].passage.lang == "ko"
+    assert result.hits[0].section == "word-embeddings"
+
+
+def test_why_after_an_answer_searches_with_the_previous_question():
+    history = [
+        {"role": "user", "content": "What does the temperature setting do when sampling?"},
+        {"role": "assistant", "content": "It divides the logits before softmax."},
+    ]
+    alone = retrieve("why?", "en")
+    followed = retrieve("why?", "en", history=history)
+    assert not alone.grounded
+    assert followed.grounded
+    assert followed.hits[0].lesson == "generating-text"
+
+
+def test_a_new_full_question_is_not_mixed_with_the_previous_one():
+    history = [{"role": "user", "content": "What is a word embedding?"}]
+    result = retrieve("What's the weather in Seoul?", "en", history=history)
+    assert not is_follow_up("What's the weather in Seoul?")
+    assert not result.grounded
+
+
+def test_korean_particles_and_endings_do_not_hide_a_word():
+    assert stem("환각이란") == stem("환각은") == "환각"
+    assert stem("바뀌어요") == "바뀌"
+    assert stem("embeddings").startswith("embed")
+
+
+def test_question_frame_words_are_not_key_words():
+    assert key_words("What is a token?") == ["token"]
+    assert key_words("토큰이 뭐예요?") == ["토큰이"]
+
+
+def test_index_is_built_once_per_process_and_covers_both_languages():
+    index = section_index()
+    assert index is section_index()
+    langs = {p.lang for p in index.passages}
+    assert langs == {"en", "ko"}
+    sections = sum(len(x.sections) for lang in ("en", "ko") for x in course().in_language(lang))
+    assert len(index.passages) == sections
+
+
+def test_hit_reports_lesson_section_title_and_score():
+    hit = retrieve("What is top-p sampling?", "en").hits[0]
+    assert (hit.lesson, hit.section) == ("generating-text", "top-k-and-top-p")
+    assert hit.title == course().get("en", "generating-text").section("top-k-and-top-p").title
+    assert 0 < hit.score <= 1
+    assert hit.score == pytest.approx(hit.similarity * hit.coverage, abs=1e-3)
+
+
+def test_nearest_lessons_are_one_per_lesson():
+    result = retrieve("Write me a poem about cats", "en", k=6)
+    lessons = [h.lesson for h in nearest_lessons(result, limit=3)]
+    assert len(lessons) == len(set(lessons))
+
+
+def test_empty_course_refuses_to_build_an_index():
+    with pytest.raises(ValueError):
+        SectionIndex([])
+
+
+def test_an_index_over_one_lesson_finds_only_that_lesson():
+    one = course().get("en", "grounding")
+    from tutor.lessons import Course
+
+    small = SectionIndex(passages_of(Course(lessons={"en": (one,)}, errors=())))
+    result = retrieve("What is retrieval-augmented generation?", "en", index=small)
+    assert {h.lesson for h in result.hits} == {"grounding"}

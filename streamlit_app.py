@@ -11,6 +11,7 @@ from tutor.i18n import t  # noqa: E402
 from tutor.ui.lang import language_switch  # noqa: E402
 from tutor.ui.model import model_status_sidebar  # noqa: E402
 from tutor.ui.pages import PAGES, page_title  # noqa: E402
+from tutor.ui.progress import profile_sidebar  # noqa: E402
 
 st.set_page_config(page_title="LLM Tutor", page_icon=":material/school:", layout="wide")
 
@@ -22,4 +23,5 @@ for info in PAGES:
 
 current = st.navigation(groups)
 model_status_sidebar(lang)
+profile_sidebar(lang)
 current.run()

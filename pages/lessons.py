@@ -9,6 +9,7 @@ from tutor.i18n import t
 from tutor.lessons import course
 from tutor.ui.lang import current_lang
 from tutor.ui.lessons import render_lesson
+from tutor.ui.progress import finished_button, render_quiz
 
 PLACE_KEY = "lessons_place"  # {"lesson": id or None, "section": anchor or None}
 
@@ -54,6 +55,8 @@ else:
     st.query_params["lesson"] = current.id  # so a reload or a shared URL opens the same lesson
     st.button(t("lessons.all_lessons", lang), icon=":material/arrow_back:", on_click=open_lesson, args=(None,))
     render_lesson(current, lang, focus_section=place.get("section"))
+    render_quiz(current, lang)  # answering the quiz also counts the lesson as read
+    finished_button(current, lang)
     previous, following = course().neighbours(lang, current.id)
     left, right = st.columns(2)
     if previous:

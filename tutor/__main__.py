@@ -95,9 +95,9 @@ def _engine(args: argparse.Namespace, quiet: bool = False):
 
 def run_prepare(args: argparse.Namespace) -> int:
     """Verify and prepare the model into the cache folder."""
-    from tutor.llm.loading import prepare
+    from tutor.llm.loading import ensure_prepared
 
-    folder = prepare(args.model, _settings(args), ProgressBar("Preparing model"), force=args.force)
+    folder = ensure_prepared(args.model, _settings(args), ProgressBar("Preparing model"), force=args.force)
     print(folder)
     return EXIT_OK
 

@@ -11,7 +11,7 @@ from tutor.llm.base import (
     TokenChoice,
     TokenPiece,
 )
-from tutor.llm.loading import engine_status, load_engine, prepare
+from tutor.llm.loading import engine_status, ensure_prepared, load_engine
 
 __all__ = [
     "Engine",
@@ -21,5 +21,5 @@ __all__ = [
     "TokenPiece",
     "engine_status",
     "load_engine",
-    "prepare",
+    "ensure_prepared",
 ]

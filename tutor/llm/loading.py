@@ -40,7 +40,7 @@ def engine_status(name_or_path: str | None = None, settings: Settings | None = N
     return "needs_prepare", f"'{source.name}' must be prepared once (python -m tutor prepare)."
 
 
-def prepare(
+def ensure_prepared(
     name_or_path: str | None = None,
     settings: Settings | None = None,
     progress: Progress | None = None,

@@ -393,7 +393,7 @@ class TransformersEngine:
                         use_cache=True,
                         logits_to_keep=1,
                     )
-                    for _ in range(budget):
+                    for step in range(budget):
                         if stop_requested():
                             reason = "stopped"
                             break
@@ -415,6 +415,8 @@ class TransformersEngine:
                         if not text.endswith("\ufffd") and len(text) > len(shown) and text.startswith(shown):
                             pieces.put(text[len(shown):])
                             shown = text
+                        if step + 1 == budget:
+                            break  # that was the last token we may write: no need to read it back
                         # feed the chosen token back in; the cache remembers everything before it
                         out = self.model(
                             input_ids=torch.tensor([[token]], dtype=torch.long),

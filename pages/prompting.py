@@ -20,12 +20,13 @@ from tutor.llm.base import EngineError
 from tutor.prompting.exercises import Exercise, Tip, TipPrompt, load_content
 from tutor.prompting.practice import (
     HINT_COUNT,
-    add_run,
+    finish_run,
     grade,
     input_problem,
     new_attempt,
     recorded,
     reveal_next_hint,
+    start_run,
     stream_prompt,
 )
 from tutor.prompting.rubric import CHECKS, explain, review_prompt
@@ -249,7 +250,7 @@ def run_exercise(exercise: Exercise, attempt: dict, prompt: str) -> None:
     if engine is None:
         st.warning(t("prompting.practice.no_model", lang), icon=":material/cloud_off:")
         return
-    record: dict = {}
+    run = start_run(attempt, prompt)
     stop = threading.Event()
     slot = st.empty()
     slot.button(t("prompting.practice.stop", lang), key="prompt_run_stop", icon=":material/stop_circle:")
@@ -263,14 +264,14 @@ def run_exercise(exercise: Exercise, attempt: dict, prompt: str) -> None:
             stop=stop,
             timeout_s=settings.generation_timeout_s,
         )
-        st.write_stream(recorded(stream, record, stop))
+        st.write_stream(recorded(stream, run, stop))
     except EngineError as err:
         slot.empty()
+        attempt["runs"].remove(run)
         st.error(t("prompting.practice.model_failed", lang) + "\n\n" + error_text(err, lang), icon=":material/error:")
         return
     slot.empty()
-    output = record.get("text", "")
-    run = add_run(attempt, prompt, output, grade(output, exercise), stopped=not record.get("done"))
+    finish_run(attempt, run, grade(run["text"], exercise))
     verdict_ui(run)
     if run["passed"]:
         record_event("practice_passed", item=exercise.id)
@@ -281,7 +282,7 @@ def last_run_ui(attempt: dict) -> None:
     if not runs:
         return
     st.markdown(f"**{t('prompting.practice.output', lang)}**")
-    st.markdown(runs[-1]["output"].strip() or t("prompting.tips.empty_output", lang))
+    st.markdown(runs[-1]["text"].strip() or t("prompting.tips.empty_output", lang))
     verdict_ui(runs[-1])
 
 
@@ -297,7 +298,7 @@ def history_ui(attempt: dict) -> None:
                 verdict = t("prompting.practice.passed" if run["passed"] else "prompting.practice.not_yet", lang)
                 st.markdown(f"**{t('prompting.practice.history_item', lang, n=n, verdict=verdict)}**")
                 st.code(run["prompt"], language=None, wrap_lines=True)
-                st.text(run["output"])
+                st.text(run["text"])
 
 
 def hints_ui(exercise: Exercise, attempt: dict) -> None:

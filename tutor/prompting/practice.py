@@ -92,17 +92,20 @@ def new_attempt() -> dict[str, Any]:
     return {"text": "", "hints": 0, "answer_shown": False, "runs": [], "passed": False}
 
 
-def add_run(attempt: dict[str, Any], prompt: str, output: str, verdict: Verdict, *, stopped: bool = False) -> dict:
-    """File one run of the learner's prompt under its exercise; returns the run record."""
-    run = {
-        "prompt": prompt,
-        "output": output,
-        "passed": verdict.passed and not stopped,
-        "stopped": stopped,
-        "results": [(r.reason, r.passed, dict(r.detail)) for r in verdict.results],
-    }
+def start_run(attempt: dict[str, Any], prompt: str) -> dict[str, Any]:
+    """File a new run under its exercise before the model starts, so a Stop or a page switch keeps
+    what arrived; it counts as a pass only once finish_run grades a complete answer."""
+    run = {"prompt": prompt, "text": "", "done": False, "passed": False, "stopped": True, "results": []}
     attempt["runs"].append(run)
-    attempt["passed"] = attempt["passed"] or run["passed"]
+    return run
+
+
+def finish_run(attempt: dict[str, Any], run: dict[str, Any], verdict: Verdict) -> dict[str, Any]:
+    """Record the grade of a run whose answer arrived in full (run["done"]); a stopped run stays ungraded."""
+    run["stopped"] = not run.get("done")
+    run["results"] = [(r.reason, r.passed, dict(r.detail)) for r in verdict.results]
+    run["passed"] = verdict.passed and not run["stopped"]
+    attempt["passed"] = bool(attempt.get("passed")) or run["passed"]
     return run
 
 

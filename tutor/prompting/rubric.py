@@ -129,12 +129,12 @@ _NUM_KO = r"(?:\d+|한|하나|두|둘|세|셋|네|넷|다섯|여섯|일곱|여�
 
 _FORMAT = _rx(
     r"\b(json|csv|yaml|xml|markdown|html)\b",
-    r"\b(table|bullets?|bullet[- ]points?|numbered|list|format(ted)?|template|in the form)\b",
+    r"\b(table|bullet[- ]points?|bullets?|numbered|list|format(ted)?|template|in the form)\b",
     r"\b(one|a single|single)[- ](word|line|sentence|number)\b",
     r"\b(answer|reply|respond)( with)? (only|just)\b|\bonly the (name|number|answer|country|word|date|year)\b",
     r"\byes or no\b|\b(of|in) the form\b|\b(final|last) line\b|\b(reply|answer|respond|say) exactly\b",
     r"\$X\.XX|YYYY-MM-DD|\bX+\b\.\bX+\b",
-    rf"{_NUM_EN}\s+([a-z]+\s+)?(sentences?|lines?|words?|paragraphs?|bullets?|bullet[- ]points?)\b",
+    rf"{_NUM_EN}\s+([a-z]+\s+)?(sentences?|lines?|words?|paragraphs?|bullet[- ]points?|bullets?)\b",
     r"형식|포맷|양식|표로|목록|리스트|글머리|불릿|번호를\s*매|예\s*/\s*아니오|예 또는 아니오",
     r"[가-힣]+만\s*(써|쓰|답|적|출력|말)|(이)?라고만|정확히[^\n]{0,40}(이)?라고|마지막 줄",
     rf"{_NUM_KO}\s*(문장|줄|단어|문단)|(문장|줄|단어|문단)\s*{_NUM_KO}\s*개",
@@ -231,7 +231,7 @@ _AUDIENCE = _rx(
     r"\S+에게\s*(설명|알려|전달|보내|쓰|말)|\S+(을|를)\s*위(한|해)",
 )
 _LENGTH = _rx(
-    rf"\b{_NUM_EN}\s+(words?|sentences?|lines?|paragraphs?|bullets?|bullet[- ]points?|points?|items?|"
+    rf"\b{_NUM_EN}\s+(words?|sentences?|lines?|paragraphs?|bullet[- ]points?|bullets?|points?|items?|"
     r"pages?|characters?)\b",
     r"\b(short|shorter|brief|briefly|concise|concisely|under|at most|no more than|maximum|less than|"
     r"fewer than|at least|tweet|one-liner)\b",

@@ -1,0 +1,43 @@
+"""A few-shot exercise passes on the real packaged model when run with its model-answer prompt."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from tutor.config import load_settings
+from tutor.prompting.exercises import load_content
+from tutor.prompting.practice import grade, stream_prompt
+
+pytestmark = pytest.mark.real_model
+
+# Few-shot exercises the 0.5B model passes at temperature 0 (measured; see the report in issue 8).
+EXERCISES = [("en", "currency-few-shot")]
+
+
+@pytest.fixture(scope="module")
+def engine():
+    """One real engine for the module, loaded the way the app loads it."""
+    import tutor.llm
+
+    load_engine = getattr(tutor.llm, "load_engine", None)
+    if load_engine is None:
+        pytest.skip("tutor.llm.load_engine does not exist yet (model engine issue)")
+    return load_engine(load_settings().model, progress=lambda fraction, message: None)
+
+
+@pytest.mark.parametrize("lang, exercise_id", EXERCISES)
+def test_few_shot_model_answer_passes_its_success_rule_on_the_real_model(engine, lang, exercise_id):
+    exercise = load_content(lang).exercise(exercise_id)
+    assert "examples" in exercise.needs  # it is a few-shot exercise
+    stream = stream_prompt(
+        engine,
+        exercise.model_answer,
+        temperature=0.0,  # what the page's Run uses
+        max_new_tokens=exercise.max_new_tokens,
+        stop=threading.Event(),
+        timeout_s=load_settings().generation_timeout_s,
+    )
+    output = "".join(stream)
+    verdict = grade(output, exercise)
+    assert verdict.passed, (output, verdict.results)

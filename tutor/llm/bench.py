@@ -1,0 +1,170 @@
+"""Benchmark the engine against plain transformers calls on the same model, in the same run.
+
+Not a test: the figures depend on the machine and on whatever else is running (we record the
+load average beside them). `python -m tutor bench` prints the dict `run_benchmark` returns.
+
+Figures:
+- cold_prepare_s: verify + join + de-quantize + save, into a temporary cache (only with cold=True)
+- warm_load_s: load the prepared bf16 folder (tokenizer + weights); warmup_s: the first tiny call
+- peak_rss_mb: the process's peak resident memory
+- per prompt length (300, 600 tokens): time to first token and decode tokens/s, for the engine's
+  stream and for plain `model.generate` (greedy, same number of new tokens)
+- next-token step: the learner adds one token — engine with KV reuse, engine without it, and a
+  plain forward over the whole text
+"""
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import tempfile
+import time
+from typing import Any
+
+import torch
+
+from tutor.config import Settings, load_settings
+from tutor.llm.catalog import resolve_source
+from tutor.llm.prepare import model_dir_for, prepare_model
+
+_FILLER = (
+    "Large language models read text as tokens and predict the next token again and again. "
+    "언어 모델은 텍스트를 토큰으로 읽고 다음 토큰을 예측합니다. "
+)
+
+
+def _prompt_of(engine: Any, n_tokens: int) -> str:
+    """A text of about `n_tokens` tokens (whole filler sentences, then cut by tokens)."""
+    ids: list[int] = []
+    while len(ids) < n_tokens:
+        ids += engine._encode(_FILLER)
+    return engine._decode(ids[:n_tokens])
+
+
+class _StepClock:
+    """Records when each forward pass of the model ends (works for our loop and for generate)."""
+
+    def __init__(self, model: Any) -> None:
+        self.ends: list[float] = []
+        self._handle = model.register_forward_hook(lambda *args: self.ends.append(time.perf_counter()))
+
+    def close(self) -> None:
+        self._handle.remove()
+
+    def rates(self, start: float) -> tuple[float, float]:
+        """(time to first token in s, decode tokens per second after the first)."""
+        ttft = self.ends[0] - start
+        decode_time = self.ends[-1] - self.ends[0]
+        steps = len(self.ends) - 1
+        return ttft, (steps / decode_time if decode_time > 0 else 0.0)
+
+
+def _engine_generation(engine: Any, prompt: str, new_tokens: int) -> dict[str, float]:
+    clock = _StepClock(engine.model)
+    saved, engine._eos_ids = engine._eos_ids, set()  # always write exactly new_tokens tokens
+    try:
+        start = time.perf_counter()
+        first_piece = None
+        for _ in engine.stream_completion(prompt, max_new_tokens=new_tokens, temperature=0.0, timeout_s=3600):
+            if first_piece is None:
+                first_piece = time.perf_counter() - start
+        ttft, rate = clock.rates(start)
+    finally:
+        engine._eos_ids = saved
+        clock.close()
+    return {"ttft_s": ttft, "first_text_s": first_piece or ttft, "decode_tok_s": rate, "steps": len(clock.ends)}
+
+
+def _plain_generation(engine: Any, prompt: str, new_tokens: int) -> dict[str, float]:
+    ids = torch.tensor([engine._encode(prompt)])
+    clock = _StepClock(engine.model)
+    try:
+        with engine.lock, torch.inference_mode():
+            start = time.perf_counter()
+            engine.model.generate(
+                ids,
+                attention_mask=torch.ones_like(ids),
+                max_new_tokens=new_tokens,
+                min_new_tokens=new_tokens,
+                do_sample=False,
+                pad_token_id=engine.tokenizer.pad_token_id or 0,
+            )
+        ttft, rate = clock.rates(start)
+    finally:
+        clock.close()
+    return {"ttft_s": ttft, "decode_tok_s": rate, "steps": len(clock.ends)}
+
+
+def _next_token_steps(engine: Any, prompt: str) -> dict[str, float]:
+    ids = engine._encode(prompt)
+    base_text = engine._decode(ids[:-1])
+    grown_text = engine._decode(ids)  # the same text, one token longer
+    engine._next_state = None
+    engine.next_token_distribution(base_text)
+    start = time.perf_counter()
+    engine.next_token_distribution(grown_text)
+    reuse = time.perf_counter() - start
+    engine._next_state = None
+    start = time.perf_counter()
+    engine.next_token_distribution(grown_text)
+    fresh = time.perf_counter() - start
+    with engine.lock, torch.inference_mode():
+        start = time.perf_counter()
+        engine.model(input_ids=torch.tensor([ids]))
+        plain = time.perf_counter() - start
+    return {"kv_reuse_ms": reuse * 1000, "no_reuse_ms": fresh * 1000, "plain_forward_ms": plain * 1000}
+
+
+def _median_dicts(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {key: round(statistics.median(run[key] for run in runs), 4) for key in runs[0]}
+
+
+def run_benchmark(
+    name_or_path: str | None = None, settings: Settings | None = None, *, quick: bool = False, cold: bool = False
+) -> dict[str, Any]:
+    """Measure everything listed in the module docstring; returns a JSON-ready dict."""
+    from tutor.llm.local import TransformersEngine, configure_threads
+
+    settings = settings or load_settings()
+    source = resolve_source(name_or_path or settings.model)
+    figures: dict[str, Any] = {"model": source.name, "load_avg_before": list(os.getloadavg())}
+    figures["threads"] = configure_threads(settings.threads)
+    if cold:
+        with tempfile.TemporaryDirectory(prefix="llm-tutor-bench-") as tmp:
+            start = time.perf_counter()
+            prepare_model(source, tmp)
+            figures["cold_prepare_s"] = round(time.perf_counter() - start, 2)
+    start = time.perf_counter()
+    prepare_model(source, settings.cache_dir)  # a no-op when already prepared
+    figures["ensure_prepared_s"] = round(time.perf_counter() - start, 2)
+
+    start = time.perf_counter()
+    engine = TransformersEngine.from_folder(model_dir_for(source, settings.cache_dir), name=source.name)
+    figures["warm_load_s"] = round(time.perf_counter() - start, 2)
+    start = time.perf_counter()
+    engine.warm_up()
+    figures["warmup_s"] = round(time.perf_counter() - start, 2)
+
+    new_tokens = 12 if quick else 32
+    repeats = 1 if quick else 2
+    figures["new_tokens"] = new_tokens
+    for length in (300, 600):
+        prompt = _prompt_of(engine, length)
+        ours = [_engine_generation(engine, prompt, new_tokens) for _ in range(repeats)]
+        plain = [_plain_generation(engine, prompt, new_tokens) for _ in range(repeats)]
+        ours_m, plain_m = _median_dicts(ours), _median_dicts(plain)
+        figures[f"prompt_{length}"] = {
+            "prompt_tokens": engine.count_tokens(prompt),
+            "engine": ours_m,
+            "plain_generate": plain_m,
+            "decode_speedup": round(ours_m["decode_tok_s"] / plain_m["decode_tok_s"], 3)
+            if plain_m["decode_tok_s"]
+            else None,
+        }
+    for length in (20, 300):
+        runs = [_next_token_steps(engine, _prompt_of(engine, length)) for _ in range(repeats + 1)]
+        figures[f"next_token_step_{length}"] = _median_dicts(runs)
+    figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    figures["load_avg_after"] = list(os.getloadavg())
+    figures["cpu_count"] = os.cpu_count()
+    return figures

@@ -113,6 +113,11 @@ def answer_ui(message: dict) -> None:
     if not message.get("grounded", True):
         not_covered_ui(message)
     st.markdown(message["content"] or t("chat.empty_answer", lang))
+    after_answer_ui(message)
+
+
+def after_answer_ui(message: dict) -> None:
+    """What follows an answer's text: stopped / failed notes, then the sources."""
     if message.get("stopped"):
         st.caption(t("chat.stopped", lang))
     if message.get("error"):
@@ -138,15 +143,18 @@ def follow_job(job: AnswerJob) -> None:
         if not job.plan.grounded:
             not_covered_ui(message_record(job.plan, ""))
         slot = st.empty()
-        slot.button(t("chat.stop", lang), key="chat_stop", icon=":material/stop_circle:", on_click=stop_answer)
+        slot.button(t("chat.stop", lang), key=f"chat_stop_{len(history)}", icon=":material/stop_circle:",
+                    on_click=stop_answer)
         st.write_stream(job.follow())
         slot.empty()
-    extra: dict = {"stopped": job.stopped}
-    if job.error is not None:
-        extra["error"] = t("chat.model_failed_during", lang) + "\n\n" + error_text(job.error, lang)
-        extra["passages"] = fallback_text(job.plan)
-    history.append(message_record(job.plan, job.text.strip(), **extra))
-    st.session_state[JOB_KEY] = None
+        extra: dict = {"stopped": job.stopped}
+        if job.error is not None:
+            extra["error"] = t("chat.model_failed_during", lang) + "\n\n" + error_text(job.error, lang)
+            extra["passages"] = fallback_text(job.plan)
+        record = message_record(job.plan, job.text.strip(), **extra)
+        history.append(record)
+        st.session_state[JOB_KEY] = None
+        after_answer_ui(record)
 
 
 def answer_next(item: dict) -> None:
@@ -189,19 +197,21 @@ st.title(t("common.pages.tutor", lang))
 st.caption(t("chat.intro", lang))
 
 # New input: the chat box, or a question sent from a lesson section ("Ask the tutor about this").
+# The box stops typing at the limit; the check below also covers anything that arrives otherwise.
 submitted = st.chat_input(t("chat.placeholder", lang), max_chars=settings.max_message_chars, key="chat_input")
+prefill = st.session_state.pop(ASK_PREFILL_KEY, None)
+arrivals: list[tuple[object, tuple[str, str] | None]] = []
 if submitted is not None:
-    cleaned = clean_message(submitted, settings.max_message_chars)
+    arrivals.append((submitted, None))
+if isinstance(prefill, dict) and prefill.get("question"):
+    where = (str(prefill["lesson"]), str(prefill["section"])) if prefill.get("lesson") and prefill.get("section") else None
+    arrivals.append((prefill["question"], where))
+for raw, focus in arrivals:
+    cleaned = clean_message(raw, settings.max_message_chars)
     if cleaned.problem == "too_long":
         st.session_state[REFUSED_KEY] = cleaned.text
     elif cleaned.ok:
         st.session_state[REFUSED_KEY] = None
-        enqueue(cleaned.text)
-prefill = st.session_state.pop(ASK_PREFILL_KEY, None)
-if isinstance(prefill, dict) and prefill.get("question"):
-    cleaned = clean_message(prefill["question"], settings.max_message_chars)
-    if cleaned.ok:
-        focus = (str(prefill["lesson"]), str(prefill["section"])) if prefill.get("lesson") and prefill.get("section") else None
         enqueue(cleaned.text, focus)
 
 if history or queue or st.session_state[JOB_KEY] is not None:

@@ -8,6 +8,8 @@ Commands:
   generate "PROMPT" [--chat] [--max-new-tokens N] [--temperature T]
                                         stream a continuation (or a chat answer) to stdout
   bench [--model NAME] [--quick]        print speed and memory figures as JSON
+  ask "QUESTION" [--lang ko|en] [--json]
+                                        the tutor's answer from the lessons, with its citations
 
 Exit codes (stable, for scripts and the Makefile):
   0 success · 1 unexpected error · 2 bad command-line usage · 3 model not installed (model_missing,
@@ -204,7 +206,14 @@ def add_bench(subparsers) -> None:
     p.set_defaults(func=run_bench)
 
 
-COMMANDS: list[Callable] = [add_prepare, add_status, add_next_token, add_generate, add_bench]
+def add_ask(subparsers) -> None:
+    """`ask "QUESTION" [--lang ko|en] [--json]`: the tutor's grounded answer (see tutor/chat_cli.py)."""
+    from tutor.chat_cli import add_ask_command
+
+    add_ask_command(subparsers)
+
+
+COMMANDS: list[Callable] = [add_prepare, add_status, add_next_token, add_generate, add_bench, add_ask]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -14,10 +14,7 @@ the question:
 """
 from __future__ import annotations
 
-import argparse
-import json
 import re
-import sys
 import threading
 import time
 import unicodedata
@@ -410,11 +407,12 @@ def start_answer(
     return AnswerJob(plan=plan, produce=produce).start()
 
 
-# --- the command line: python -m tutor ask "QUESTION" --------------------------------------------
+# --- one question, no page: what `python -m tutor ask` calls (tutor/chat_cli.py) -------------
 
 
 def ask(question: str, lang: str = "en", *, engine: Engine | None = None, temperature: float = 0.0) -> dict:
-    """Answer one question from the lessons: {"answer", "citations", "grounded"} (plus "error").
+    """Answer one question from the lessons: {"answer", "citations", "grounded"} (plus "error" and
+    "error_code" when something went wrong).
 
     Without an engine the installed default model is loaded. If the model fails, the answer is
     the best lesson passages and "error" says why.
@@ -423,7 +421,7 @@ def ask(question: str, lang: str = "en", *, engine: Engine | None = None, temper
     cleaned = clean_message(question, settings.max_message_chars)
     if not cleaned.ok:
         why = t(f"chat.refused.{cleaned.problem}", lang, limit=settings.max_message_chars, length=len(cleaned.text))
-        return {"answer": "", "citations": [], "grounded": False, "error": why}
+        return {"answer": "", "citations": [], "grounded": False, "error": why, "error_code": "bad_input"}
     error: EngineError | None = None
     if engine is None:
         try:
@@ -458,32 +456,8 @@ def ask(question: str, lang: str = "en", *, engine: Engine | None = None, temper
     }
     if error is not None:
         out["error"] = str(error)
+        out["error_code"] = error.code
     return out
-
-
-def add_ask_command(subparsers: argparse._SubParsersAction) -> None:
-    """Register `ask` on the CLI's subcommand parser."""
-    parser = subparsers.add_parser("ask", help="Ask the tutor a question; it answers from the lessons.")
-    parser.add_argument("question", help="the question, in Korean or English")
-    parser.add_argument("--lang", choices=("ko", "en"), default=None, help="answer language (default: the question's)")
-    parser.add_argument("--json", action="store_true", help="print JSON: answer, citations, grounded")
-    parser.add_argument("--temperature", type=float, default=0.0, help="0 = always the most likely word")
-    parser.set_defaults(func=run_ask)
-
-
-def run_ask(args: argparse.Namespace) -> int:
-    """The `ask` subcommand: print the answer (or JSON) and return the exit code."""
-    lang = args.lang or question_language(args.question)
-    result = ask(args.question, lang, temperature=args.temperature)
-    if args.json:
-        print(json.dumps(result, ensure_ascii=False, indent=2))
-    else:
-        print(result["answer"])
-        for c in result["citations"]:
-            print(f"  - {c['lesson']}#{c['section']} ({c['score']:.2f})")
-        if "error" in result:
-            print(result["error"], file=sys.stderr)
-    return 1 if "error" in result else 0
 
 
 # --- starter questions -----------------------------------------------------------------------

@@ -1,0 +1,44 @@
+"""`python -m tutor ask "QUESTION" [--lang ko|en] [--json]`: the tutor's grounded answer on the command line.
+
+Kept apart from tutor.chat so that building the CLI parser does not import scikit-learn; the
+search index and the model load only when `ask` actually runs.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+EXIT_CODES = {"bad_input": 7, "model_missing": 3, "part_missing": 3, "hash_mismatch": 4, "out_of_memory": 5,
+              "generation_failed": 6, "timeout": 6, "bad_config": 7}  # the same codes as tutor.__main__
+
+
+def add_ask_command(subparsers: argparse._SubParsersAction) -> None:
+    """Register `ask` on the CLI's subcommand parser."""
+    parser = subparsers.add_parser("ask", help="ask the tutor a question; it answers from the lessons")
+    parser.add_argument("question", help="the question, in Korean or English")
+    parser.add_argument("--lang", choices=("ko", "en"), default=None,
+                        help="the learner's language (default: the question's); a clearly Korean or English "
+                             "question is answered in its own language")
+    parser.add_argument("--json", action="store_true", help='print {"answer", "citations", "grounded"} as JSON')
+    parser.add_argument("--temperature", type=float, default=0.0, help="0 = always the most likely word")
+    parser.set_defaults(func=run_ask)
+
+
+def run_ask(args: argparse.Namespace) -> int:
+    """Print the answer (or JSON) and return the exit code (0, or the code for what failed)."""
+    from tutor.chat import ask
+    from tutor.retrieval import question_language
+
+    lang = args.lang or question_language(args.question)
+    result = ask(args.question, lang, temperature=args.temperature)
+    code = EXIT_CODES.get(result.get("error_code", ""), 1) if "error" in result else 0
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+        return code
+    print(result["answer"])
+    for c in result["citations"]:
+        print(f"  - {c['lesson']}#{c['section']} ({c['score']:.3f})")
+    if "error" in result:
+        print(result["error"], file=sys.stderr)
+    return code

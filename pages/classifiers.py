@@ -50,30 +50,29 @@ def _lesson_links(panel: str, lang: str) -> None:
 # Songs
 # ---------------------------------------------------------------------------------------------
 
-def _set_songs(table: pd.DataFrame) -> None:
-    """Replace the song table (a data-set button was pressed): a fresh editor starts from it."""
+def _change_songs(action: str) -> None:
+    """Button callback: build a new data set from the last table that made sense, in a fresh editor."""
+    good = pd.DataFrame(st.session_state["clf_songs_good"])
+    seed = st.session_state["clf_songs_seed"]
+    table = {
+        "noise": lambda: songs.add_noise(good, seed),
+        "more": lambda: songs.add_more_songs(good, 20, seed),
+        "third": lambda: songs.add_third_genre(good, 10, seed),
+        "curved": lambda: songs.curved_songs(60, seed),
+        "reset": lambda: songs.make_songs(),
+    }[action]()
     st.session_state["clf_songs_base"] = table.to_dict("records")
     st.session_state["clf_songs_edited"] = table.to_dict("records")
     st.session_state["clf_songs_version"] += 1
     st.session_state["clf_songs_seed"] += 1
 
 
-def _dataset_buttons_ui(lang: str, good: pd.DataFrame) -> None:
-    """Buttons that change the data set; they build on the last table that made sense."""
-    seed = st.session_state["clf_songs_seed"]
-    cols = st.columns(5)
-    actions = {
-        "noise": lambda: songs.add_noise(good, seed),
-        "more": lambda: songs.add_more_songs(good, 20, seed),
-        "third": lambda: songs.add_third_genre(good, 10, seed),
-        "curved": lambda: songs.curved_songs(60, seed),
-        "reset": lambda: songs.make_songs(),
-    }
-    for col, (name, make) in zip(cols, actions.items(), strict=True):
-        if col.button(_tr(f"songs.data.{name}", lang), help=_tr(f"songs.data.{name}_help", lang),
-                      key=f"clf_btn_{name}", width="stretch"):
-            _set_songs(make())
-            st.rerun(scope="fragment")
+def _dataset_buttons_ui(lang: str) -> None:
+    """Buttons that change the data set: noise, more songs, a third genre, curved data, start over."""
+    actions = ("noise", "more", "third", "curved", "reset")
+    for col, name in zip(st.columns(len(actions)), actions, strict=True):
+        col.button(_tr(f"songs.data.{name}", lang), help=_tr(f"songs.data.{name}_help", lang), key=f"clf_btn_{name}",
+                   on_click=_change_songs, args=(name,), width="stretch")
 
 
 def _song_table_ui(lang: str) -> pd.DataFrame:
@@ -206,7 +205,7 @@ def songs_panel(lang: str) -> None:
     with data_col:
         st.subheader(_tr("songs.data.title", lang))
         good = pd.DataFrame(st.session_state["clf_songs_good"])
-        _dataset_buttons_ui(lang, good)
+        _dataset_buttons_ui(lang)
         edited = _song_table_ui(lang)
         clean, problems = songs.validate_songs(edited)
         if clean is not None:

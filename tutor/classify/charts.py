@@ -25,7 +25,8 @@ def _genre_scale(genres: list[str], lang: str) -> alt.Scale:
 
 def _with_names(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     named = frame.copy()
-    named["name"] = [genre_name(g, lang) for g in named["genre"]]
+    names = {g: genre_name(g, lang) for g in ALL_GENRES}
+    named["name"] = named["genre"].map(names)
     return named
 
 
@@ -58,8 +59,6 @@ def song_chart(songs: pd.DataFrame, lang: str, grid: Grid | None = None, line: p
                 y2="e1:Q",
                 color=alt.Color("name:N", scale=colour_scale, title=genre_title),
                 opacity=alt.Opacity("shade:Q", scale=alt.Scale(domain=[0, 0.5], range=[0.03, 0.45]), legend=None),
-                tooltip=[alt.Tooltip("name:N", title=genre_title),
-                         alt.Tooltip("confidence:Q", title=t("classifiers.chart.confidence", lang), format=".0%")],
             )
         )
     if line is not None:

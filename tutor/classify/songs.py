@@ -26,6 +26,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, SVR
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+from threadpoolctl import threadpool_limits
 
 GENRES: tuple[str, ...] = ("reggaeton", "rnb")
 THIRD_GENRE = "kpop"
@@ -346,6 +347,12 @@ class SongFit:
     n_test: int
 
 
+def _small_math() -> threadpool_limits:
+    """One BLAS thread: these models are tiny, and splitting their maths over threads costs more
+    than it saves (about 3× slower on a busy 2-core machine)."""
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def _features(table: pd.DataFrame) -> np.ndarray:
     return table[["tempo", "energy"]].to_numpy(dtype=float)
 
@@ -371,10 +378,11 @@ def train_songs(table: pd.DataFrame, kind: str = "logistic", params: dict[str, A
     """Train a classifier on a validated table; returns the fit and the (train, test) split."""
     train, test = split_songs(table, test_share, seed)
     model = make_classifier(kind, params, n_train=len(train))
-    model.fit(_features(train), train["genre"].to_numpy())
-    train_acc = float((model.predict(_features(train)) == train["genre"].to_numpy()).mean())
-    test_acc = (float((model.predict(_features(test)) == test["genre"].to_numpy()).mean())
-                if len(test) else None)
+    with _small_math():
+        model.fit(_features(train), train["genre"].to_numpy())
+        train_acc = float((model.predict(_features(train)) == train["genre"].to_numpy()).mean())
+        test_acc = (float((model.predict(_features(test)) == test["genre"].to_numpy()).mean())
+                    if len(test) else None)
     fit = SongFit(kind, _params(kind, params), model, tuple(str(c) for c in model.classes_), train_acc,
                   test_acc, len(train), len(test))
     return fit, train, test
@@ -394,7 +402,8 @@ def boundary_grid(model: Pipeline, tempo_range: tuple[float, float], energy_rang
     tempo = np.linspace(*tempo_range, steps)
     energy = np.linspace(*energy_range, steps)
     tt, ee = np.meshgrid(tempo, energy)
-    proba = class_probabilities(model, np.column_stack([tt.ravel(), ee.ravel()]))
+    with _small_math():
+        proba = class_probabilities(model, np.column_stack([tt.ravel(), ee.ravel()]))
     best = proba.argmax(axis=1)
     classes = np.asarray(model.classes_)
     return Grid(tempo, energy, classes[best].reshape(steps, steps), proba.max(axis=1).reshape(steps, steps))
@@ -460,7 +469,8 @@ def train_energy(table: pd.DataFrame, kind: str = "logistic", params: dict[str, 
     """Regression: learn energy from tempo alone (genre is ignored)."""
     train, test = split_songs(table, test_share, seed)
     model = make_regressor(kind, params, n_train=len(train))
-    model.fit(train[["tempo"]].to_numpy(dtype=float), train["energy"].to_numpy(dtype=float))
+    with _small_math():
+        model.fit(train[["tempo"]].to_numpy(dtype=float), train["energy"].to_numpy(dtype=float))
 
     def error(part: pd.DataFrame) -> float:
         predicted = model.predict(part[["tempo"]].to_numpy(dtype=float))

@@ -89,6 +89,19 @@ def test_events_per_day_count_each_local_calendar_day(store):
     assert (days[1] - days[0]).days == 1 and (days[2] - days[1]).days == 2
 
 
+def test_a_cached_summary_follows_changes_from_this_and_other_connections(tmp_path):
+    first, second = open_store(tmp_path), open_store(tmp_path)
+    mina, _ = first.sign_in("Mina")
+    assert first.summary(mina.key).tutor_questions == 0
+    second.record(mina.key, Event("tutor_question", T0))  # e.g. another process
+    assert first.summary(mina.key).tutor_questions == 1
+    first.record(mina.key, Event("tutor_question", T0 + 1))
+    assert first.summary(mina.key).tutor_questions == 2
+    second.reset(mina.key)
+    assert first.summary(mina.key).tutor_questions == 0
+    assert first.summary(mina.key) is first.summary(mina.key)  # unchanged data: the cached summary
+
+
 def test_reset_deletes_the_learners_events_only(store):
     mina, _ = store.sign_in("Mina")
     jun, _ = store.sign_in("Jun")

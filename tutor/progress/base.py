@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -89,7 +89,7 @@ class Event:
 class QuizScore:
     """One lesson's quiz: the latest answer to each question counts (a retry can fix a mistake)."""
 
-    latest: dict[str, bool]  # question id -> was the latest answer right
+    latest: Mapping[str, bool]  # question id -> was the latest answer right
     attempts: int  # every answer given, right or wrong
 
     @property
@@ -106,7 +106,7 @@ class Summary:
     """Everything the Progress page shows about one learner."""
 
     lessons_read: frozenset[str] = frozenset()
-    quiz: dict[str, QuizScore] = field(default_factory=dict)  # lesson id -> score
+    quiz: Mapping[str, QuizScore] = field(default_factory=dict)  # lesson id -> score
     practice_passed: frozenset[str] = frozenset()  # exercise ids
     tutor_questions: int = 0
     known_lessons: frozenset[str] = frozenset()  # from the placement check

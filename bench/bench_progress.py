@@ -1,0 +1,176 @@
+"""Progress speed: 10,000 events written one by one and read back; the Progress page with a year of data.
+
+Prints one JSON object. Goals (issue 9): p95 write <= 5 ms; Progress page render <= 300 ms with a
+year of events. Baselines measured in the same run, on the same disk, make the figures comparable
+across machines: a bare sqlite3 INSERT + COMMIT with the same durability settings, and the same
+page for a learner with no events.
+
+    .venv/bin/python bench/bench_progress.py [--events 10000] [--renders 7]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from tutor.i18n import t  # noqa: E402
+from tutor.lessons import course  # noqa: E402
+from tutor.progress import Event, open_store  # noqa: E402
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def ms(seconds: float) -> float:
+    return round(seconds * 1000, 3)
+
+
+def sample_events(count: int, start: float, span_s: float) -> list[Event]:
+    """A realistic mix of events spread evenly over `span_s` seconds."""
+    lessons = [lesson for lesson in course().in_language("en") if lesson.quiz] or []
+    events = []
+    for i in range(count):
+        at = start + span_s * i / count
+        lesson = lessons[i % len(lessons)] if lessons else None
+        kind = ("quiz_answer", "quiz_answer", "quiz_answer", "lesson_read", "tutor_question", "practice_passed")[i % 6]
+        if kind == "quiz_answer":
+            question = lesson.quiz[i % len(lesson.quiz)] if lesson else None
+            events.append(Event(kind, at, lesson=lesson.id if lesson else "l", item=question.id if question else "q1",
+                                correct=i % 3 != 0))
+        elif kind == "lesson_read":
+            events.append(Event(kind, at, lesson=lesson.id if lesson else "l"))
+        elif kind == "practice_passed":
+            events.append(Event(kind, at, item=f"exercise-{i % 12}"))
+        else:
+            events.append(Event(kind, at, lesson=lesson.id if lesson else None))
+    return events
+
+
+def bench_writes(folder: Path, count: int) -> dict:
+    store = open_store(folder / "store")
+    learner, _ = store.sign_in("Bench")
+    events = sample_events(count, time.time() - 86_400, 86_000)
+    write_s = []
+    for event in events:
+        t0 = time.perf_counter()
+        store.record(learner.key, event)
+        write_s.append(time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    back = store.events(learner.key)
+    read_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    store.summary(learner.key)
+    summary_s = time.perf_counter() - t0
+    store.close()
+
+    # Baseline: the cheapest write SQLite can do here with the store's settings (WAL, synchronous
+    # NORMAL), without our checks, learner lookup or index.
+    conn = sqlite3.connect(folder / "baseline.sqlite3", isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("CREATE TABLE e (kind TEXT, at REAL, lesson TEXT, item TEXT, correct INTEGER)")
+    base_s = []
+    for event in events[: min(count, 2000)]:
+        t0 = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO e VALUES (?, ?, ?, ?, ?)",
+                     (event.kind, event.at, event.lesson, event.item, event.correct))
+        conn.execute("COMMIT")
+        base_s.append(time.perf_counter() - t0)
+    conn.close()
+    p95 = percentile(write_s, 95)
+    return {
+        "events": count,
+        "read_back_equal": back == events,
+        "write_ms_p50": ms(percentile(write_s, 50)),
+        "write_ms_p95": ms(p95),
+        "write_ms_p99": ms(percentile(write_s, 99)),
+        "write_ms_max": ms(max(write_s)),
+        "write_p95_goal_ms": 5.0,
+        "write_p95_ok": p95 <= 0.005,
+        "baseline_bare_sqlite_write_ms_p95": ms(percentile(base_s, 95)),
+        "write_p95_ratio_to_baseline": round(p95 / percentile(base_s, 95), 2),
+        "read_all_ms": ms(read_s),
+        "summary_ms": ms(summary_s),
+    }
+
+
+def render_times(data_dir: Path, key: str, renders: int, *, change_first: bool) -> list[float]:
+    """Seconds per run of the Progress page script (through the router, so links resolve).
+
+    With `change_first`, another connection records an event before each run, so the page cannot
+    reuse the cached summary (the case right after answering a quiz)."""
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["LLM_TUTOR_DATA_DIR"] = str(data_dir)
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at.session_state["lang"] = "en"
+    at.query_params["learner"] = key
+    at.run()  # the router registers the pages (and warms imports and caches)
+    at.switch_page("pages/progress.py").run()  # warm-up of the page itself; not counted
+    times = []
+    writer = open_store(data_dir)
+    for _ in range(renders):
+        if change_first:
+            writer.record(key, Event.now("tutor_question"))
+        t0 = time.perf_counter()
+        at.run()
+        times.append(time.perf_counter() - t0)
+        if at.exception:
+            raise SystemExit(f"the Progress page failed: {at.exception}")
+    writer.close()
+    if at.title[0].value != t("progress.title", "en"):
+        raise SystemExit("the bench did not render the Progress page")
+    return times
+
+
+def bench_page(folder: Path, renders: int) -> dict:
+    data_dir = folder / "page"
+    store = open_store(data_dir)
+    busy, _ = store.sign_in("A year of learning")
+    year = sample_events(30 * 365, time.time() - 365 * 86_400, 365 * 86_400 - 3600)
+    store.record_many(busy.key, year)
+    store.record(busy.key, Event.now("placement", item="skipped"))
+    empty, _ = store.sign_in("Just arrived")
+    store.record(empty.key, Event.now("placement", item="skipped"))
+    store.close()
+    baseline = render_times(data_dir, empty.key, renders, change_first=True)
+    loaded = render_times(data_dir, busy.key, renders, change_first=True)
+    unchanged = render_times(data_dir, busy.key, renders, change_first=False)
+    median = statistics.median(loaded)
+    return {
+        "page_events": len(year) + 1,
+        "page_render_ms_median": ms(median),
+        "page_render_ms_max": ms(max(loaded)),
+        "page_rerender_unchanged_ms_median": ms(statistics.median(unchanged)),
+        "page_render_goal_ms": 300.0,
+        "page_render_ok": median <= 0.300,
+        "baseline_empty_page_render_ms_median": ms(statistics.median(baseline)),
+        "page_render_ratio_to_empty": round(median / statistics.median(baseline), 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=10_000)
+    parser.add_argument("--renders", type=int, default=7)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-progress-") as tmp:
+        result = {"bench": "progress", **bench_writes(Path(tmp), args.events), **bench_page(Path(tmp), args.renders)}
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

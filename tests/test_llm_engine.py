@@ -281,3 +281,21 @@ def test_sampling_helpers_are_the_ones_the_engine_uses(no_eos):
     expected = sampling.pick_next_token(logits, temperature=0.0)
     first = no_eos.stream_completion(TEXT, max_new_tokens=1, temperature=0.0)
     assert "".join(first) == no_eos._decode([expected]).replace("\ufffd", "")
+
+
+def test_load_engine_loads_a_local_model_folder_with_progress(tmp_path):
+    from tests.llm_tiny import tiny_model, tiny_tokenizer
+    from tutor.config import Settings
+    from tutor.llm import engine_status, load_engine
+
+    tokenizer = tiny_tokenizer()
+    folder = tmp_path / "my-model"
+    tiny_model(len(tokenizer)).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    settings = Settings(model=str(folder), cache_dir=str(tmp_path / "cache"), max_new_tokens=20)
+    assert engine_status(settings=settings) == ("ready", str(folder))
+    seen: list[tuple[float, str]] = []
+    loaded = load_engine(settings=settings, progress=lambda f, stage: seen.append((f, stage)))
+    assert [stage for _, stage in seen] == ["load", "warmup", "done"] and seen[-1][0] == 1.0
+    assert loaded.name == "local-my-model" and loaded.max_new_tokens_cap == 20
+    assert loaded.next_token_distribution("The cat", top_k=3).choices

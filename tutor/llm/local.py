@@ -120,12 +120,22 @@ class TransformersEngine:
     # ---- loading -------------------------------------------------------------------------------
 
     @classmethod
-    def from_folder(cls, folder: str | os.PathLike, *, name: str, context_window: int | None = None) -> TransformersEngine:
+    def from_folder(
+        cls,
+        folder: str | os.PathLike,
+        *,
+        name: str,
+        context_window: int | None = None,
+        max_new_tokens_cap: int = 1024,
+    ) -> TransformersEngine:
         """Load a prepared (or any Hugging Face) model folder, offline, in bfloat16."""
         from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers.utils import logging as hf_logging
 
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         path = str(Path(folder))
+        bars_were_on = hf_logging.is_progress_bar_enabled()
+        hf_logging.disable_progress_bar()  # a terminal progress bar would only clutter the app's log
         try:
             tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
             model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.bfloat16, local_files_only=True)
@@ -137,7 +147,10 @@ class TransformersEngine:
                 f"Could not load model '{name}' from {path}: {err}",
                 hint="Run `python -m tutor prepare` (or fix the `model` setting).",
             ) from err
-        return cls(model, tokenizer, name=name, context_window=context_window)
+        finally:
+            if bars_were_on:
+                hf_logging.enable_progress_bar()
+        return cls(model, tokenizer, name=name, context_window=context_window, max_new_tokens_cap=max_new_tokens_cap)
 
     def warm_up(self) -> None:
         """Run one tiny generation so the first learner does not pay for lazy initialisation."""

@@ -131,21 +131,25 @@ def convert_gguf(gguf_path: Path, out_dir: Path, *, progress: Progress | None = 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     folder, filename = str(gguf_path.parent), gguf_path.name
     verbosity = hf_logging.get_verbosity()
+    bars_were_on = hf_logging.is_progress_bar_enabled()
     hf_logging.set_verbosity_error()  # its GGUF notices are about GPU kernels we do not use
+    hf_logging.disable_progress_bar()  # we report progress ourselves
     try:
         report(_STAGES["tokenizer"][0], "tokenizer")
         tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=filename)
         report(_STAGES["dequantize"][0], "dequantize")
         model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=filename, dtype=torch.bfloat16)
+        report(_STAGES["save"][0], "save")
+        # The weights are plain bf16 tensors now; drop the GGUF "quantizer" so save_pretrained accepts it.
+        model.hf_quantizer = None
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+        model.save_pretrained(out_dir)
+        tokenizer.save_pretrained(out_dir)
     finally:
         hf_logging.set_verbosity(verbosity)
-    report(_STAGES["save"][0], "save")
-    # The weights are plain bf16 tensors now; drop the GGUF "quantizer" so save_pretrained accepts it.
-    model.hf_quantizer = None
-    if hasattr(model.config, "quantization_config"):
-        del model.config.quantization_config
-    model.save_pretrained(out_dir)
-    tokenizer.save_pretrained(out_dir)
+        if bars_were_on:
+            hf_logging.enable_progress_bar()
     report(_STAGES["save"][1], "save")
 
 

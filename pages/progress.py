@@ -144,6 +144,7 @@ def placement_check() -> None:
             st.caption(t("progress.placement.no_questions", lang))
             return
         st.write(t("progress.placement.intro", lang, count=len(questions)))
+        st.button(t("progress.placement.skip", lang), key="prog_place_skip", on_click=skip_placement)
         with st.form("prog_placement_form"):
             for i, pq in enumerate(questions):
                 st.radio(
@@ -155,7 +156,6 @@ def placement_check() -> None:
                 )
             submitted = st.form_submit_button(t("progress.placement.submit", lang), key="prog_place_submit",
                                               type="primary")
-        st.button(t("progress.placement.skip", lang), key="prog_place_skip", on_click=skip_placement)
     if submitted:
         save_placement(questions, [st.session_state.get(f"prog_place_{i}") for i in range(len(questions))])
         st.rerun()

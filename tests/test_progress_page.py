@@ -301,3 +301,14 @@ def test_record_event_saves_for_a_signed_in_learner_and_does_nothing_otherwise(d
     signed_in.query_params["learner"] = mina.key
     assert texts(signed_in.run().markdown) == ["saved"]
     assert store.summary(mina.key).tutor_questions == 1
+
+
+def test_record_event_does_nothing_when_the_database_is_damaged(data_dir):
+    data_dir.mkdir(parents=True)
+    (data_dir / "progress.sqlite3").write_bytes(b"garbage, not a database " * 100)
+    at = AppTest.from_string(RECORDER)
+    at.query_params["learner"] = "MinasKeyFromYesterday"
+    at.run()
+    assert not at.exception
+    assert texts(at.markdown) == ["not saved"]
+    assert at.session_state["prog_saving_error"] == "corrupt"

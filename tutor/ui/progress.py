@@ -206,7 +206,7 @@ def record_event(kind: str, *, lesson: str | None = None, item: str | None = Non
                  correct: bool | None = None) -> bool:
     """Save one thing the learner did; True when saved. Silently does nothing when no learner is
     signed in or the database cannot be used (the sidebar then says progress is not saved)."""
-    learner = st.session_state.get(LEARNER_KEY)
+    learner = current_learner()
     if learner is None:
         return False
     event = Event.now(kind, lesson=lesson, item=item, correct=correct)
@@ -238,7 +238,7 @@ def learner_summary(learner: Learner | None) -> Summary | None:
 
 def mark_read(lesson: Lesson) -> bool:
     """Count the lesson as read (once); True when it is now recorded as read."""
-    learner = st.session_state.get(LEARNER_KEY)
+    learner = current_learner()
     if learner is None:
         return False
     summary = learner_summary(learner)

@@ -47,6 +47,7 @@ _BACK_REFERENCES = frozenset(
     "그래서 그런데 거기".split()
 )
 _SHORT_FOLLOW_UP_WORDS = 4  # a message this short is read together with the one before it
+_CANDIDATES = 40  # passages (by similarity) whose key-word coverage is checked
 
 # Words that say how a question is asked, not what it is about. They are dropped before
 # matching, so "what is ... ?" and "…뭐예요?" do not make every passage look a little relevant.
@@ -249,20 +250,25 @@ class SectionIndex:
                 found += 1
         return found / len(stems)
 
+    @functools.cache  # noqa: B019 - one index per process, two languages
+    def _language_factors(self, lang: str) -> np.ndarray:
+        return np.array([1.0 if p.lang == lang else _OTHER_LANGUAGE_FACTOR for p in self.passages])
+
     def search(self, query: str, lang: str, k: int = 3) -> list[Hit]:
         """The k best sections for `query`, each shown in `lang` when that language has it.
 
         A section's score is similarity x coverage, so it can never beat its similarity: going
         down the passages by similarity, we can stop once the next one cannot enter the top k.
         """
-        factors = np.array([1.0 if p.lang == lang else _OTHER_LANGUAGE_FACTOR for p in self.passages])
-        sims = self.similarities(query) * factors
+        sims = self.similarities(query) * self._language_factors(lang)
         stems = [stem(w) for w in dict.fromkeys(key_words(query))]
         best: dict[tuple[str, str], Hit] = {}
-        for row in np.argsort(-sims, kind="stable"):
+        kth = 0.0  # the k-th best score so far
+        # Only the most similar passages can win; a passage far down the list scoring in the
+        # top k would need a similarity it does not have.
+        for row in np.argsort(-sims, kind="stable")[:_CANDIDATES]:
             sim = float(sims[row])
-            top = sorted((h.score for h in best.values()), reverse=True)
-            if len(top) >= k and sim < top[k - 1]:
+            if len(best) >= k and sim <= kth:
                 break
             p = self.passages[row]
             key = (p.lesson, p.section)
@@ -270,6 +276,8 @@ class SectionIndex:
                 continue
             shown = self.passages[self.rows[key].get(lang, row)]
             best[key] = Hit(shown, round(sim, 4), round(self.coverage(stems, row), 4))
+            if len(best) >= k:
+                kth = sorted((h.score for h in best.values()), reverse=True)[k - 1]
         hits = sorted(best.values(), key=lambda h: (-h.score, -h.similarity, h.passage.order, h.section))
         return hits[:k]
 

@@ -15,8 +15,24 @@ def _browser_language() -> str:
         return normalize_language(None)
 
 
+def _ensure_router() -> None:
+    """Make sure this page runs inside the router (streamlit_app.py), not on its own.
+
+    Streamlit still has its legacy multipage mode for apps with a `pages/` folder: until some
+    session has called st.navigation, the first visitor to a page URL such as /progress gets that
+    page run alone, without our sidebar. Every page asks for the language first, so this is where a
+    page notices it; switching the legacy mode off and rerunning hands it back to the router.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def current_lang() -> str:
     """'ko' or 'en'. A `?lang=` query parameter wins on first load, then the sidebar choice."""
+    _ensure_router()
     if LANG_KEY not in st.session_state:
         from_url = st.query_params.get("lang")
         st.session_state[LANG_KEY] = (

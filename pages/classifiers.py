@@ -69,10 +69,10 @@ def _change_songs(action: str) -> None:
 
 def _dataset_buttons_ui(lang: str) -> None:
     """Buttons that change the data set: noise, more songs, a third genre, curved data, start over."""
-    actions = ("noise", "more", "third", "curved", "reset")
-    for col, name in zip(st.columns(len(actions)), actions, strict=True):
-        col.button(_tr(f"songs.data.{name}", lang), help=_tr(f"songs.data.{name}_help", lang), key=f"clf_btn_{name}",
-                   on_click=_change_songs, args=(name,), width="stretch")
+    with st.container(horizontal=True):  # the buttons wrap onto a second line when space is short
+        for name in ("noise", "more", "third", "curved", "reset"):
+            st.button(_tr(f"songs.data.{name}", lang), help=_tr(f"songs.data.{name}_help", lang),
+                      key=f"clf_btn_{name}", on_click=_change_songs, args=(name,))
 
 
 def _song_table_ui(lang: str) -> pd.DataFrame:
@@ -83,6 +83,7 @@ def _song_table_ui(lang: str) -> pd.DataFrame:
         # learner's latest table so no edit is lost.
         st.session_state["clf_songs_base"] = st.session_state["clf_songs_edited"]
     base = pd.DataFrame(st.session_state["clf_songs_base"], columns=list(songs.COLUMNS))
+    base.index = pd.RangeIndex(1, len(base) + 1)  # row numbers as the learner counts them (and as messages say)
     edited = st.data_editor(
         base,
         key=key,
@@ -251,8 +252,9 @@ def _digit_ui(lang: str) -> None:
 def _upload_ui(lang: str) -> None:
     st.subheader(_tr("pixels.upload.title", lang))
     st.markdown(_tr("pixels.upload.intro", lang, big=f"{pixels.input_count(224, 224):,}"))
-    uploaded = st.file_uploader(_tr("pixels.upload.label", lang), type=["png", "jpg", "jpeg"],
-                                key="clf_upload", help=_tr("pixels.upload.help", lang))
+    uploaded = st.file_uploader(_tr("pixels.upload.label", lang), type=["png", "jpg", "jpeg"], key="clf_upload",
+                                max_upload_size=pixels.MAX_UPLOAD_BYTES // (1024 * 1024),
+                                help=_tr("pixels.upload.help", lang))
     if uploaded is None:
         return
     side = st.select_slider(_tr("pixels.upload.side", lang), options=list(pixels.SMALL_SIDES),
@@ -334,8 +336,7 @@ def _sentence_result_ui(lang: str, model: sentiment.SentimentModel, text: str) -
         return
     label = _tr(f"sentiment.labels.{result.label}", lang)
     sure = result.probability_positive if result.label == "pos" else 1 - result.probability_positive
-    st.metric(_tr("sentiment.prediction", lang), label, f"{_pct(sure)}", delta_color="off",
-              help=_tr("sentiment.prediction_help", lang))
+    st.metric(_tr("sentiment.prediction", lang), f"{label} · {_pct(sure)}", help=_tr("sentiment.prediction_help", lang))
     st.altair_chart(charts.contributions_chart(result, lang), width="stretch")
     st.caption(_tr("sentiment.score_line", lang, score=f"{result.score:+.2f}", prob=_pct(result.probability_positive)))
     if result.unknown_share >= 0.5:

@@ -74,7 +74,9 @@ def song_chart(songs: pd.DataFrame, lang: str, grid: Grid | None = None, line: p
             x=x, y=y,
             color=alt.Color("name:N", scale=colour_scale, title=genre_title),
             shape=alt.Shape("part:N", title=t("classifiers.chart.part", lang),
-                            scale=alt.Scale(range=["circle", "triangle-up"])),
+                            scale=alt.Scale(domain=[t("classifiers.chart.train_song", lang),
+                                                    t("classifiers.chart.test_song", lang)],
+                                            range=["circle", "triangle-up"])),
             tooltip=[alt.Tooltip("tempo:Q", title=t("classifiers.chart.tempo", lang)),
                      alt.Tooltip("energy:Q", title=t("classifiers.chart.energy", lang)),
                      alt.Tooltip("name:N", title=genre_title)],
@@ -179,7 +181,8 @@ def learning_curve_chart(curve: list[tuple[int, float]], lang: str, current: tup
                          height: int = 260) -> alt.LayerChart:
     """Test accuracy against the number of training digits (log scale: each step doubles the data)."""
     data = pd.DataFrame(curve, columns=["n", "accuracy"])
-    x = alt.X("n:Q", title=t("classifiers.chart.train_size", lang), scale=alt.Scale(type="log"))
+    x = alt.X("n:Q", title=t("classifiers.chart.train_size", lang),
+              scale=alt.Scale(type="log", domain=[int(data["n"].min()), int(data["n"].max())], nice=False))
     y = alt.Y("accuracy:Q", title=t("classifiers.chart.accuracy", lang), scale=alt.Scale(domain=[0, 1]),
               axis=alt.Axis(format="%"))
     layers = [alt.Chart(data).mark_line(point=True, color="#2e86ab").encode(
@@ -203,11 +206,11 @@ def contributions_chart(result: SentimentResult, lang: str) -> alt.Chart:
     names = {k: t(f"classifiers.chart.kind_{k}", lang) for k in ("pos", "neg", "unknown")}
     data["kind_name"] = data["kind"].map(names)
     return alt.Chart(data).mark_bar().encode(
-        y=alt.Y("word:N", sort=alt.SortField("order"), title=None),
+        y=alt.Y("word:N", sort=alt.SortField("order"), title=None, axis=alt.Axis(labelOverlap=False, labelLimit=160)),
         x=alt.X("weight:Q", title=t("classifiers.chart.contribution", lang)),
         color=alt.Color("kind_name:N", title=None,
                         scale=alt.Scale(domain=[names["pos"], names["neg"], names["unknown"]],
                                         range=[POSITIVE, NEGATIVE, UNKNOWN])),
         tooltip=[alt.Tooltip("word:N", title=t("classifiers.chart.word", lang)),
                  alt.Tooltip("weight:Q", title=t("classifiers.chart.contribution", lang), format="+.2f")],
-    ).properties(height=max(80, 26 * len(data)))
+    ).properties(height=max(90, 30 * len(data)))

@@ -51,6 +51,7 @@ def stop_answer() -> None:
 
 def clear_chat() -> None:
     stop_answer()
+    st.session_state[JOB_KEY] = None  # the stopped answer belongs to the conversation being cleared
     st.session_state[HISTORY_KEY].clear()
     st.session_state[QUEUE_KEY].clear()
     st.session_state[REFUSED_KEY] = None
@@ -217,14 +218,15 @@ for raw, focus in arrivals:
 if history or queue or st.session_state[JOB_KEY] is not None:
     st.button(t("chat.clear", lang), key="chat_clear", icon=":material/delete_sweep:", on_click=clear_chat)
 
-history_ui()
-
 job = st.session_state[JOB_KEY]
 if job is None and history and history[-1]["role"] == "user":
     # A run was interrupted after the question was filed but before its answer started
     # (for example while the model was loading): ask it again rather than lose it.
     unanswered = history.pop()
     queue.insert(0, {"text": unanswered["content"], "focus": unanswered.get("focus"), "temperature": None})
+
+history_ui()
+
 if job is not None:
     # A rerun while an answer was streaming (a click, a new message): the model kept writing.
     follow_job(job)

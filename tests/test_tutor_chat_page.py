@@ -243,3 +243,24 @@ def test_copy_offers_the_answer_as_code(open_page, fake_engine):
     at = open_page(PAGE, lang="en")
     at.chat_input[0].set_value("What is a token?").run()
     assert any(c.value == fake_engine.reply for c in at.code)
+
+
+def test_clearing_during_an_answer_leaves_no_orphan_reply(open_page, fake_engine):
+    at = open_page(PAGE, lang="en")
+    job = AnswerJob(plan=plan_answer("What is a token?", [], "en", None, max_new_tokens=50), produce=lambda stop: iter(["x"]))
+    at.session_state["chat_history"] = [{"role": "user", "content": "What is a token?"}]
+    at.session_state["chat_job"] = job.start()
+    at.run()  # the answer is filed
+    at.button(key="chat_clear").click().run()
+    assert not at.exception
+    assert _history(at) == []
+
+
+def test_a_question_left_without_an_answer_is_asked_again(open_page, fake_engine):
+    """A run cut off while the model was loading left the question unanswered: it is not lost."""
+    at = open_page(PAGE, lang="en")
+    at.session_state["chat_history"] = [{"role": "user", "content": "What is a token?"}]
+    at.run()
+    assert not at.exception
+    assert [m["role"] for m in _history(at)] == ["user", "assistant"]
+    assert len([m for m in at.chat_message if m.name == "user"]) == 1

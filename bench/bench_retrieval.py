@@ -32,10 +32,13 @@ import numpy as np  # noqa: E402
 from sklearn.metrics.pairwise import cosine_similarity  # noqa: E402
 
 from tutor import retrieval  # noqa: E402
-from tutor.chat import plan_answer, system_prompt  # noqa: E402
+from tutor.chat import PASSAGE_TOKEN_BUDGET, plan_answer, system_prompt  # noqa: E402
+from tutor.llm.base import EngineError  # noqa: E402
 
 RETRIEVAL_P95_TARGET_MS = 20.0
 TTFT_TARGET_S = 2.0
+SMALL_BUDGET = 150  # notes budget of a leaner prompt, to show what prompt length costs
+TIMEOUT_S = 900.0
 QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "questions_retrieval.toml"
 GROUNDED = [("What does the temperature setting do when sampling?", "en"), ("토큰이 뭐예요? 단어랑 같은 건가요?", "ko"),
             ("What is retrieval-augmented generation?", "en")]
@@ -111,25 +114,38 @@ def bench_first_token(n_questions: int) -> dict:
     t0 = time.perf_counter()
     engine = load_engine()
     load_s = time.perf_counter() - t0
-    ttft, prompt_tokens = [], []
-    for question, lang in GROUNDED[:n_questions]:
-        plan = plan_answer(question, [], lang, engine, max_new_tokens=64)
-        prompt_tokens.append(engine.count_tokens(engine.apply_chat_template(plan.messages)))
-        ttft.append(_first_token_s(lambda p=plan: engine.stream_chat(p.messages, max_new_tokens=8, temperature=0.0)))
+    by_budget: dict[str, dict] = {}
+    for budget in (PASSAGE_TOKEN_BUDGET, SMALL_BUDGET):
+        ttft, prompt_tokens = [], []
+        for question, lang in GROUNDED[:n_questions]:
+            plan = plan_answer(question, [], lang, engine, max_new_tokens=64, passage_budget=budget)
+            prompt_tokens.append(engine.count_tokens(engine.apply_chat_template(plan.messages)))
+            try:
+                ttft.append(_first_token_s(lambda p=plan: engine.stream_chat(
+                    p.messages, max_new_tokens=8, temperature=0.0, timeout_s=TIMEOUT_S)))
+            except EngineError as err:  # report it, keep measuring
+                by_budget[str(budget)] = {"error": str(err), "prompt_tokens": prompt_tokens}
+                break
+        else:
+            by_budget[str(budget)] = {
+                "prompt_tokens_median": int(statistics.median(prompt_tokens)),
+                "ttft_s_each": [round(x, 2) for x in ttft],
+                "ttft_s_median": round(statistics.median(ttft), 2),
+            }
+    ttft = by_budget[str(PASSAGE_TOKEN_BUDGET)].get("ttft_s_each") or [float("nan")]
     # The part a cached system prompt would skip: prefill of the templated system message alone.
     system_text = engine.apply_chat_template([{"role": "system", "content": system_prompt("en")}])
     system_tokens = engine.count_tokens(system_text)
     system_prefill = statistics.median(
-        _first_token_s(lambda: engine.stream_completion(system_text, max_new_tokens=1)) for _ in range(2)
+        _first_token_s(lambda: engine.stream_completion(system_text, max_new_tokens=1, timeout_s=TIMEOUT_S))
+        for _ in range(2)
     )
     median = statistics.median(ttft)
     estimated_with_reuse = max(0.0, median - system_prefill)
     return {
         "model": engine.name,
         "load_s": round(load_s, 2),
-        "questions": len(ttft),
-        "prompt_tokens_median": int(statistics.median(prompt_tokens)),
-        "ttft_s_each": [round(x, 2) for x in ttft],
+        "by_passage_budget_tokens": by_budget,
         "ttft_s_median_without_reuse": round(median, 2),
         "kv_reuse_supported_by_engine": False,
         "system_prompt_tokens": system_tokens,

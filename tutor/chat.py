@@ -258,6 +258,7 @@ def plan_answer(
     max_new_tokens: int,
     focus: tuple[str, str] | None = None,
     index: SectionIndex | None = None,
+    passage_budget: int = PASSAGE_TOKEN_BUDGET,
 ) -> AnswerPlan:
     """Retrieve, decide grounded or not, and build the prompt for one question.
 
@@ -270,7 +271,9 @@ def plan_answer(
     result = retrieve(question, lang, history=history, k=MAX_PASSAGES + 2, index=index)
     if focus:
         result = _with_focus(result, focus, lang, index or section_index())
-    messages, used = build_messages(question, history, result, lang, engine, max_new_tokens=max_new_tokens)
+    messages, used = build_messages(
+        question, history, result, lang, engine, max_new_tokens=max_new_tokens, passage_budget=passage_budget
+    )
     return AnswerPlan(
         question=question,
         lang=lang,

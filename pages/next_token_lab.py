@@ -273,12 +273,22 @@ def controls_panel(engine: Engine, text: str) -> None:
         chart(bars, reshaped=True, title=t("lab.controls.shaped_title", lang))
     kept = sum(c.kept for c in shaped.candidates)
     st.caption(t("lab.controls.pool_line", lang, kept=kept, pool=len(shaped.candidates)))
-    if st.button(t("lab.controls.draw", lang), help=t("lab.controls.draw_help", lang), key="lab_draw"):
-        picked = lab.choose(shaped, "sampled", seed=lab.step_seed(seed, 0, 0))
-        ss["lab_drawn"] = (picked.token, picked.prob) if picked else None
+    st.button(
+        t("lab.controls.draw", lang),
+        help=t("lab.controls.draw_help", lang),
+        key="lab_draw",
+        on_click=draw_one,
+        args=(shaped,),
+    )
     if ss["lab_drawn"]:
         token, prob = ss["lab_drawn"]
         st.success(t("lab.controls.drawn", lang, token=lab.visible_token(token), prob=percent(prob)))
+
+
+def draw_one(shaped: lab.Reshaped) -> None:
+    """on_click: roll the weighted dice once with the learner's seed (same seed, same token)."""
+    picked = lab.choose(shaped, "sampled", seed=lab.step_seed(settings()[3], 0, 0))
+    ss["lab_drawn"] = (picked.token, picked.prob) if picked else None
 
 
 def continue_section() -> None:
@@ -627,7 +637,15 @@ def chat_panel(engine: Engine) -> None:
         args=("lab_chat_question", "_lab_chat_question_w"),
     )
     question = lab.clean_text(ss["lab_chat_question"]).strip()
-    run = st.button(t("lab.chat.run", lang), key="lab_chat_run", help=t("lab.chat.run_help", lang), type="primary")
+    st.button(
+        t("lab.chat.run", lang),
+        key="lab_chat_run",
+        help=t("lab.chat.run_help", lang),
+        type="primary",
+        on_click=copy_back,
+        args=("lab_chat_pending", "lab_chat_run"),  # the button's value (True) marks a run to do
+    )
+    run = ss.pop("lab_chat_pending", False)
     if lab.is_empty(question):
         st.info(t("lab.chat.empty", lang), icon=":material/edit:")
         return

@@ -51,15 +51,15 @@ def test_predict_draws_the_bar_chart_and_the_vocabulary_size(open_page, fake_eng
 def test_choosing_an_example_replaces_the_text(open_page, fake_engine):
     at = open_lab(open_page, "predict", "ko")
     korean = next(x for x in t_list("lab.examples", "ko") if "고양이" in x)
-    at.pills[0].set_value(korean).run()
+    at.pills(key="_lab_example_w").set_value(korean).run()
     assert not at.exception
     assert lab_state(at).start == korean
-    assert at.text_area[0].value == korean
+    assert at.text_area(key="_lab_text_w").value == korean
 
 
 def test_empty_text_shows_what_to_do_and_the_start_of_a_reply(open_page, fake_engine):
     at = open_lab(open_page, "predict")
-    at.text_area[0].set_value("").run()
+    at.text_area(key="_lab_text_w").set_value("").run()
     assert not at.exception
     assert t("lab.empty_text", "en") in texts(at)
     # The model was asked about the chat template's start of a reply, not about "".
@@ -70,7 +70,7 @@ def test_empty_text_shows_what_to_do_and_the_start_of_a_reply(open_page, fake_en
 def test_very_long_text_is_cut_to_the_lab_context_with_a_notice(open_page, fake_engine):
     at = open_lab(open_page, "predict")
     long_text = "word " * 5000  # the fake counts 4 characters per token: 6,250 tokens
-    at.text_area[0].set_value(long_text.strip()).run()
+    at.text_area(key="_lab_text_w").set_value(long_text.strip()).run()
     assert not at.exception
     assert any(f"{lab.LAB_MAX_CONTEXT:,}" in w.value for w in at.warning), "a notice about the cut"
     last = [c for c in fake_engine.calls if c["kind"] == "next"][-1]
@@ -79,7 +79,7 @@ def test_very_long_text_is_cut_to_the_lab_context_with_a_notice(open_page, fake_
 
 def test_emoji_and_control_characters_do_not_break_the_page(open_page, fake_engine):
     at = open_lab(open_page, "tokens")
-    at.text_area[0].set_value("I love 🍕 and 김치\x00\x07 ok").run()
+    at.text_area(key="_lab_text_w").set_value("I love 🍕 and 김치\x00\x07 ok").run()
     assert not at.exception
     assert lab_state(at).start == "I love 🍕 and 김치 ok"
 
@@ -87,12 +87,12 @@ def test_emoji_and_control_characters_do_not_break_the_page(open_page, fake_engi
 def test_temperature_and_top_p_at_the_slider_ends_give_numbers_not_nan(open_page, fake_engine):
     at = open_lab(open_page, "controls")
     calls_before = len(fake_engine.calls)
-    temperature, top_p = at.slider[0], at.slider[2]
+    temperature, top_p = at.slider(key="_lab_temperature_w"), at.slider(key="_lab_top_p_w")
     temperature.set_value(0.0).run()
     top_p.set_value(0.0).run()
     assert not at.exception
-    at.slider[0].set_value(2.0).run()
-    at.slider[1].set_value(1).run()
+    at.slider(key="_lab_temperature_w").set_value(2.0).run()
+    at.slider(key="_lab_top_k_w").set_value(1).run()
     assert not at.exception
     assert at.session_state["lab_temperature"] == 2.0 and at.session_state["lab_top_k"] == 1
     assert "nan" not in texts(at).lower()
@@ -148,7 +148,7 @@ def test_sampling_is_repeatable_with_the_seed(open_page, fake_engine):
 
 def test_regenerate_from_a_step_keeps_the_steps_before_it(open_page, fake_engine):
     at = open_lab(open_page, "continue")
-    at.slider[0].set_value(2.0).run()  # a hot temperature so draws differ
+    at.slider(key="_lab_temperature_w").set_value(2.0).run()  # a hot temperature so draws differ
     at.button(key="lab_sample10").click().run()
     before = lab_state(at).steps
     at.selectbox(key="_lab_regen_w").set_value(4).run()
@@ -170,7 +170,7 @@ def test_steps_survive_a_page_switch(open_page, fake_engine):
 def test_editing_the_text_starts_a_new_continuation(open_page, fake_engine):
     at = open_lab(open_page, "continue")
     at.button(key="lab_greedy").click().run()
-    at.text_area[0].set_value("Once upon a time").run()
+    at.text_area(key="_lab_text_w").set_value("Once upon a time").run()
     assert lab_state(at) == lab.Continuation(start="Once upon a time")
 
 
@@ -185,7 +185,7 @@ def test_tokens_lists_pieces_and_compares_korean_with_english(open_page, fake_en
 
 def test_training_pairs_lists_one_example_per_token_after_the_first(open_page, fake_engine):
     at = open_lab(open_page, "pairs")
-    at.text_input[0].set_value("the cat sat down").run()
+    at.text_input(key="_lab_pairs_w").set_value("the cat sat down").run()
     table = at.table[0].value
     assert list(table.iloc[:, 1]) == ["cat", "sat", "down"]
     assert t("lab.pairs.count", "en", n=3) in texts(at)
@@ -193,7 +193,7 @@ def test_training_pairs_lists_one_example_per_token_after_the_first(open_page, f
 
 def test_training_pairs_with_an_empty_sentence_says_what_to_do(open_page, fake_engine):
     at = open_lab(open_page, "pairs")
-    at.text_input[0].set_value("   ").run()
+    at.text_input(key="_lab_pairs_w").set_value("   ").run()
     assert not at.exception
     assert t("lab.pairs.empty", "en") in texts(at)
     assert not at.table
@@ -211,8 +211,8 @@ def test_build_a_tokenizer_splits_the_sentence_and_compares_with_the_real_model(
 
 def test_build_a_tokenizer_at_the_largest_size_with_unigram_explains_the_shrink(open_page, fake_engine):
     at = open_lab(open_page, "tokenizer")
-    at.radio[-1].set_value("unigram").run()
-    at.slider[0].set_value(lab.MAX_VOCAB).run()
+    at.radio(key="_lab_tok_type_w").set_value("unigram").run()
+    at.slider(key="_lab_tok_size_w").set_value(lab.MAX_VOCAB).run()
     assert not at.exception
     assert at.session_state["lab_tok_size"] == lab.MAX_VOCAB
     built = lab.train_tokenizer(
@@ -259,7 +259,7 @@ def test_completion_vs_chat_streams_both_and_shows_the_chat_template(open_page, 
 
 def test_completion_vs_chat_with_an_empty_question_asks_for_one(open_page, fake_engine):
     at = open_lab(open_page, "chat", "ko")
-    at.text_input[0].set_value("").run()
+    at.text_input(key="_lab_chat_question_w").set_value("").run()
     at.button(key="lab_chat_run").click().run()
     assert not at.exception
     assert t("lab.chat.empty", "ko") in texts(at)
@@ -272,7 +272,7 @@ def test_a_model_error_while_generating_is_shown_politely(open_page, fake_engine
 
     at = open_lab(open_page, "continue")
     monkeypatch.setattr(fake_engine, "next_token_distribution", fails)
-    at.text_area[0].set_value("A brand new text").run()
+    at.text_area(key="_lab_text_w").set_value("A brand new text").run()
     assert not at.exception
     assert at.error
     assert lab_state(at).steps == ()

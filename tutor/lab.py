@@ -33,8 +33,9 @@ SHOWN_BARS = 10
 MIN_VOCAB, MAX_VOCAB = 100, 8000
 # Sizes shown side by side to watch the same sentence split differently as the vocabulary grows.
 VOCAB_LADDER = (100, 300, 1000, 3000, 8000)
-# The lab reads at most this many tokens of text, so each step stays quick on a laptop CPU.
-LAB_MAX_CONTEXT = 1024
+# The lab reads at most this many tokens of text: a new text costs a full pass over every token,
+# which takes tens of seconds for long texts on a laptop CPU (extending by one token is cheap).
+LAB_MAX_CONTEXT = 512
 # Training pairs listed for one sentence (a long paragraph makes hundreds).
 MAX_PAIRS = 60
 

@@ -1,0 +1,77 @@
+"""The next-token lab against the real packaged model (slow: loads it once for the module)."""
+from __future__ import annotations
+
+import pytest
+
+from tutor import lab
+from tutor.config import load_settings
+
+pytestmark = pytest.mark.real_model
+
+START = "The cat sat on the"
+
+
+@pytest.fixture(scope="module")
+def engine():
+    """One real engine for every test here (loading takes seconds; a forward pass is cheap)."""
+    import tutor.llm
+
+    load_engine = getattr(tutor.llm, "load_engine", None)
+    if load_engine is None:
+        pytest.skip("tutor.llm.load_engine does not exist yet (model engine issue)")
+    return load_engine(load_settings().model, progress=lambda fraction, message: None)
+
+
+def pool(engine, text: str):
+    """The lab's raw candidate pool, asked the same way the page asks."""
+    return engine.next_token_distribution(text, temperature=1.0, top_k=lab.POOL_SIZE, top_p=1.0)
+
+
+def test_the_cat_sat_on_the_has_mat_among_the_ten_most_likely_tokens(engine):
+    shaped = lab.reshape(pool(engine, START), temperature=1.0, top_k=lab.POOL_SIZE, top_p=1.0)
+    top10 = [c.token for c in shaped.candidates[:10]]
+    assert " mat" in top10, top10
+    assert shaped.vocab_size > 100_000  # "1 of about 151,000 possible tokens" for Qwen
+
+
+def test_a_greedy_step_appends_the_top_token(engine):
+    favourite = lab.reshape(pool(engine, START), temperature=1.0, top_k=lab.POOL_SIZE, top_p=1.0).candidates[0]
+    state = lab.generate(
+        lab.Continuation(START),
+        lambda text: pool(engine, text),
+        how="greedy",
+        count=1,
+        temperature=0.7,
+        top_k=lab.POOL_SIZE,
+        top_p=0.9,
+        seed=0,
+    )
+    assert [(s.token, s.how) for s in state.steps] == [(favourite.token, "greedy")]
+    assert state.text == START + favourite.token
+
+
+def test_the_labs_reshaping_matches_the_models_own_sampler(engine):
+    """Reshaping the pool in the lab gives the same numbers as the engine reshaping all logits."""
+    for temperature, top_p in [(0.7, 1.0), (1.3, 0.9)]:
+        ours = lab.reshape(pool(engine, START), temperature=temperature, top_k=lab.POOL_SIZE, top_p=top_p)
+        theirs = engine.next_token_distribution(START, temperature=temperature, top_k=lab.POOL_SIZE, top_p=top_p)
+        by_id = {c.id: c for c in theirs.choices}
+        for candidate in ours.candidates[:10]:
+            assert candidate.prob == pytest.approx(by_id[candidate.id].prob, abs=2e-3)
+            assert candidate.kept == by_id[candidate.id].kept
+
+
+def test_korean_text_splits_into_readable_pieces_that_count_every_token(engine):
+    text = "고양이가 매트 위에 앉았다. 🍕"
+    pieces = engine.tokenize(text)
+    assert all(lab.is_readable(p.text) for p in pieces)
+    assert "".join(p.text for p in pieces) == text
+    assert lab.token_total(pieces) == engine.count_tokens(text)
+
+
+def test_a_long_text_is_cut_to_the_lab_context_with_the_real_tokenizer(engine):
+    text = "The cat sat on the mat. 고양이가 매트 위에 앉았다. " * 200  # several thousand tokens
+    fitted = lab.fit_to_context(text, engine.count_tokens, lab.LAB_MAX_CONTEXT)
+    assert fitted.cut and fitted.tokens_before > lab.LAB_MAX_CONTEXT
+    assert engine.count_tokens(fitted.text) <= lab.LAB_MAX_CONTEXT
+    assert text.endswith(fitted.text) and lab.is_readable(fitted.text)

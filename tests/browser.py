@@ -65,15 +65,23 @@ def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+_RUNNING = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    return !!app && (app.getAttribute('data-test-script-state') === 'running'
+                     || !!document.querySelector('[data-testid="stStatusWidget"]'));
+}"""
+
+
 def wait_until_idle(page, timeout_ms: int = 120_000) -> None:
-    """Wait until Streamlit has finished running the script (it draws after the page loads)."""
+    """Wait until Streamlit has finished running the script (it draws after the page loads).
+
+    After a click the rerun starts a moment later, so first give it a chance to start, then wait
+    for it to end; on a busy machine checking only "not running" returns too early.
+    """
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
-    page.wait_for_function(
-        """() => {
-            const app = document.querySelector('[data-testid="stApp"]');
-            const status = document.querySelector('[data-testid="stStatusWidget"]');
-            return app && app.getAttribute('data-test-script-state') !== 'running' && !status;
-        }""",
-        timeout=timeout_ms,
-    )
+    try:
+        page.wait_for_function(_RUNNING, timeout=1500)
+    except Exception:  # the run was already over (or never needed): fine
+        pass
+    page.wait_for_function(f"() => !({_RUNNING})()", timeout=timeout_ms)
     page.wait_for_timeout(500)  # let charts finish their first paint

@@ -22,8 +22,10 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def app_url():
-    with running_app() as url:
+def app_url(tmp_path_factory):
+    # A throwaway progress folder: the browser tests never touch a real learner's data.
+    data_dir = tmp_path_factory.mktemp("progress")
+    with running_app(env={"LLM_TUTOR_DATA_DIR": str(data_dir)}) as url:
         yield url
 
 
@@ -58,4 +60,29 @@ def test_deep_link_opens_a_lesson_section_in_the_browser(browser, app_url):
     assert page.locator(f'[id="{anchor}"]').count() >= 1
     page.screenshot(path=str(ARTIFACTS / f"deep-link-{lesson.id}.png"))
     assert t("lessons.all_lessons", "en") in page.content()
+    page.close()
+
+
+def test_quiz_score_survives_a_reload(browser, app_url):
+    from tutor.lessons import course
+
+    lesson = course().in_language("en")[0]
+    q = lesson.quiz[0]
+    page = browser.new_page(viewport={"width": 1280, "height": 1400})
+    page.goto(f"{app_url}/?lang=en&lesson={lesson.id}")
+    wait_until_idle(page)
+    page.locator(".st-key-prog_name_sidebar input").fill("Mina")
+    page.locator(".st-key-prog_start_sidebar button").click()
+    wait_until_idle(page)
+    assert "learner=" in page.url
+    page.locator(f".st-key-prog_quiz_{lesson.id}_{q.id}_0 label", has_text=q.choices[q.answer]).first.click()
+    wait_until_idle(page)
+    page.locator(f".st-key-prog_quiz_{lesson.id}_{q.id}_check button").click()
+    wait_until_idle(page)
+    score = t("progress.quiz.score", "en", correct=1, total=len(lesson.quiz))
+    assert page.get_by_text(score).count() >= 1
+    page.reload()
+    wait_until_idle(page)
+    assert page.get_by_text(score).count() >= 1, "the saved score is gone after a reload"
+    page.screenshot(path=str(ARTIFACTS / "quiz-after-reload.png"))
     page.close()

@@ -31,11 +31,11 @@ run: prepare
 	$(BIN)/streamlit run streamlit_app.py --server.port $(PORT) --server.headless true \
 		--browser.gatherUsageStats false
 
-# The browser test needs Debian's Chromium and CJK fonts; install them when we can (root), else say how.
+# The browser test needs Debian's Chromium, CJK and emoji fonts; install them when we can (root), else say how.
 chromium:
-	@if ! command -v chromium >/dev/null 2>&1 || ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
-		else echo "The browser test needs: sudo apt-get install -y chromium fonts-noto-cjk"; fi; fi
+	@if ! command -v chromium >/dev/null 2>&1 || ! dpkg -s fonts-noto-cjk fonts-noto-color-emoji >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk fonts-noto-color-emoji >/dev/null; \
+		else echo "The browser test needs: sudo apt-get install -y chromium fonts-noto-cjk fonts-noto-color-emoji"; fi; fi
 
 test: prepare chromium
 	$(BIN)/python -m pytest

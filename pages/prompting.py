@@ -5,7 +5,9 @@ State (all non-widget keys, so a rerun or a page switch loses nothing):
   each tip card, kept even when stopped half-way;
 - prompt_exercise:    the id of the chosen exercise;
 - prompt_attempts:    {exercise id: attempt} (tutor.prompting.practice.new_attempt): the prompt being
-  written, hints unlocked, model answer shown, every run with its verdict.
+  written, hints unlocked, model answer shown, every run with its verdict;
+- prompt_pending:     what a Run button asked for ("tip:<id>" or "exercise"), set by its callback and
+  taken by the page body, so the click survives a rerun that happens before the page draws.
 
 No @st.fragment here on purpose: the Stop button must interrupt a model that is streaming, and a
 full rerun does that reliably; drawing this page without a model call is cheap.
@@ -36,6 +38,7 @@ from tutor.ui.model import error_text, get_engine
 from tutor.ui.pages import lesson_link
 from tutor.ui.progress import record_event
 
+PENDING_KEY = "prompt_pending"
 TIP_RESULTS_KEY = "prompt_tip_results"
 EXERCISE_KEY = "prompt_exercise"
 ATTEMPTS_KEY = "prompt_attempts"
@@ -47,6 +50,19 @@ settings = load_settings()
 content = load_content(lang)
 tip_results: dict = st.session_state.setdefault(TIP_RESULTS_KEY, {})
 attempts: dict = st.session_state.setdefault(ATTEMPTS_KEY, {})
+
+
+def request(what: str) -> None:
+    """Button callback: remember the click until the page body takes it."""
+    st.session_state[PENDING_KEY] = what
+
+
+def take_request(what: str) -> bool:
+    """True once for a pending click on `what`."""
+    if st.session_state.get(PENDING_KEY) == what:
+        st.session_state[PENDING_KEY] = None
+        return True
+    return False
 
 
 def attempt_for(exercise_id: str) -> dict:
@@ -126,13 +142,15 @@ def tip_card(tip: Tip) -> None:
                 st.caption(mode_caption(side))
                 st.code(side.prompt, language=None, wrap_lines=True)
         saved = tip_results.get(tip.id)
-        clicked = st.button(
+        st.button(
             t("prompting.tips.rerun" if saved else "prompting.tips.run", lang),
             key=f"prompt_tip_run_{tip.id}",
             icon=":material/play_arrow:",
+            on_click=request,
+            args=(f"tip:{tip.id}",),
         )
         output_columns = st.columns(2)
-        if clicked:
+        if take_request(f"tip:{tip.id}"):
             run_tip(tip, output_columns)
         elif saved:
             for column, name in zip(output_columns, ("before", "after"), strict=False):
@@ -200,7 +218,11 @@ def prompt_box(exercise: Exercise, attempt: dict) -> str:
         on_change=keep,
     )
     text = attempt["text"]
-    st.caption(t("prompting.practice.chars", lang, length=len(text), limit=settings.max_message_chars))
+    st.caption(
+        t("prompting.practice.chars", lang, length=len(text), limit=settings.max_message_chars)
+        + " · "
+        + t(f"prompting.practice.mode_{exercise.kind}", lang)
+    )
     return text
 
 
@@ -259,6 +281,7 @@ def run_exercise(exercise: Exercise, attempt: dict, prompt: str) -> None:
         stream = stream_prompt(
             engine,
             prompt,
+            kind=exercise.kind,
             temperature=0.0,
             max_new_tokens=exercise.max_new_tokens,
             stop=stop,
@@ -341,14 +364,16 @@ def practice_tab() -> None:
     left, right = st.columns([3, 2])
     with left:
         prompt = prompt_box(exercise, attempt)
-        clicked = st.button(
+        st.button(
             t("prompting.practice.run", lang),
             key="prompt_run",
             type="primary",
             icon=":material/play_arrow:",
             help=t("prompting.practice.run_help", lang),
+            on_click=request,
+            args=(f"exercise:{exercise.id}",),
         )
-        if clicked:
+        if take_request(f"exercise:{exercise.id}"):
             run_exercise(exercise, attempt, prompt)
         else:
             last_run_ui(attempt)

@@ -230,3 +230,14 @@ def test_a_tip_whose_model_fails_half_way_keeps_the_page_working(open_page, fake
     assert len(fake_engine.calls) == 1  # the after side is not started after a failure
     at.button(key="prompt_tip_run_few-shot").click().run()  # other cards still run
     assert not at.exception, at.exception
+
+
+def test_a_few_shot_exercise_runs_as_raw_text_and_passes_on_a_filled_slot(open_page, fake_engine):
+    fake_engine.reply = " $4.50\nwater: 1 liter →"
+    exercise = load_content("en").exercise("currency-few-shot")
+    at = open_exercise(open_page, "currency-few-shot")
+    at.text_area(key=TEXT).input(exercise.model_answer).run()
+    at.button(key="prompt_run").click().run()
+    assert fake_engine.calls[-1]["kind"] == "completion"
+    assert fake_engine.calls[-1]["text"] == exercise.model_answer
+    assert texts(at.success) == [t("prompting.practice.passed", "en")]

@@ -11,8 +11,9 @@ from tutor.prompting.practice import grade, stream_prompt
 
 pytestmark = pytest.mark.real_model
 
-# Few-shot exercises the 0.5B model passes at temperature 0 (measured; see the report in issue 8).
-EXERCISES = [("en", "currency-few-shot")]
+# Few-shot exercises the 0.5B model passes at temperature 0 (measured: " $4.50" then a new line in both
+# languages). Sent as raw text, as the exercise says; in chat the 0.5B model restates the examples instead.
+EXERCISES = [("en", "currency-few-shot"), ("ko", "currency-few-shot")]
 
 
 @pytest.fixture(scope="module")
@@ -29,10 +30,11 @@ def engine():
 @pytest.mark.parametrize("lang, exercise_id", EXERCISES)
 def test_few_shot_model_answer_passes_its_success_rule_on_the_real_model(engine, lang, exercise_id):
     exercise = load_content(lang).exercise(exercise_id)
-    assert "examples" in exercise.needs  # it is a few-shot exercise
+    assert "examples" in exercise.needs and exercise.kind == "completion"  # a few-shot exercise
     stream = stream_prompt(
         engine,
         exercise.model_answer,
+        kind=exercise.kind,  # few-shot exercises are sent as raw text to continue
         temperature=0.0,  # what the page's Run uses
         max_new_tokens=exercise.max_new_tokens,
         stop=threading.Event(),

@@ -22,6 +22,7 @@ File format (one file per language, the same ids in both):
     model_answer = "..."
     rules = [{ kind = "bullet_count", count = 3 }]   # success rules on the model's output (rules.py)
     max_new_tokens = 160          # optional
+    kind = "completion"           # optional: how Run sends the prompt ("chat", the default, or raw text)
 """
 from __future__ import annotations
 
@@ -81,6 +82,7 @@ class Exercise:
     model_answer: str
     rules: tuple[dict[str, Any], ...]
     max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
+    kind: str = "chat"  # "completion": Run sends the prompt as raw text to continue (few-shot patterns)
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,9 @@ def _exercise(table: dict, where: str) -> Exercise:
     max_new = int(table.get("max_new_tokens", DEFAULT_MAX_NEW_TOKENS))
     if not 1 <= max_new <= 512:
         raise ExerciseDataError(f"{where}: max_new_tokens must be 1-512")
+    kind = table.get("kind", "chat")
+    if kind not in KINDS:
+        raise ExerciseDataError(f"{where}: kind must be one of {KINDS}")
     return Exercise(
         id=ex_id,
         level=level,
@@ -165,6 +170,7 @@ def _exercise(table: dict, where: str) -> Exercise:
         model_answer=_text(table, "model_answer", where),
         rules=tuple(dict(rule) for rule in rules),
         max_new_tokens=max_new,
+        kind=kind,
     )
 
 
@@ -207,8 +213,8 @@ def mismatches(content_dir: Path = CONTENT_DIR) -> list[str]:
         if [e.id for e in a.exercises] != [e.id for e in b.exercises]:
             problems.append(f"exercise ids differ between {first} and {lang}")
         for ea, eb in zip(a.exercises, b.exercises, strict=False):
-            if (ea.level, ea.needs) != (eb.level, eb.needs):
-                problems.append(f"exercise {ea.id}: level or needs differ between {first} and {lang}")
+            if (ea.level, ea.needs, ea.kind) != (eb.level, eb.needs, eb.kind):
+                problems.append(f"exercise {ea.id}: level, needs or kind differ between {first} and {lang}")
         for ta, tb in zip(a.tips, b.tips, strict=False):
             for side in ("before", "after"):
                 pa, pb = getattr(ta, side), getattr(tb, side)

@@ -143,6 +143,11 @@ def test_greedy_takes_the_most_likely_readable_token():
     assert lab.choose(lab.reshape(dist, temperature=1.0, top_k=lab.POOL_SIZE, top_p=1.0), "greedy").token == " ok"
 
 
+def test_byte_pieces_of_a_character_count_as_unreadable_in_either_spelling():
+    assert not lab.is_readable("\ufffd") and not lab.is_readable(" <0xEB><0x8B>")
+    assert lab.is_readable(" 고양이") and lab.is_readable("<0x>") and lab.is_readable("🍕")
+
+
 def test_sampling_with_a_seed_is_repeatable_and_different_seeds_vary():
     shaped = lab.reshape(make_distribution(), temperature=2.0, top_k=lab.POOL_SIZE, top_p=1.0)
     first = [lab.choose(shaped, "sampled", seed=s).token for s in range(30)]

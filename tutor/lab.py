@@ -191,9 +191,15 @@ def visible_token(token: str) -> str:
     return token.replace(" ", "␣").replace("\n", "↵").replace("\t", "⇥")
 
 
+_BYTE_TOKEN = re.compile(r"<0x[0-9A-Fa-f]{2}>")
+
+
 def is_readable(token: str) -> bool:
-    """False for a token that is only a piece of a character (e.g. one byte of a Korean syllable)."""
-    return "\ufffd" not in token
+    """False for a token that is only a piece of a character (e.g. one byte of a Korean syllable).
+
+    Depending on the tokenizer, such a byte decodes to '\ufffd' or is spelled like '<0xEB>'.
+    """
+    return "\ufffd" not in token and not _BYTE_TOKEN.search(token)
 
 
 # ---------------------------------------------------------------------------------------------

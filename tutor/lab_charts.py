@@ -46,7 +46,8 @@ def probability_chart(
     """Horizontal bars, most likely on top, each labelled with its percentage; cut-off tokens grey."""
     rows = bar_rows(bars, reshaped=reshaped, rest_label=rest_label, kept_label=kept_label, cut_label=cut_label)
     base = alt.Chart(alt.Data(values=rows), title=title).encode(
-        y=alt.Y("token:N", sort=alt.EncodingSortField("order"), title=None, axis=alt.Axis(labelLimit=160)),
+        # an explicit order: most likely first, "everything else" last (not alphabetical)
+        y=alt.Y("token:N", sort=[row["token"] for row in rows], title=None, axis=alt.Axis(labelLimit=160)),
         x=alt.X("prob:Q", title=axis_label, scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
         tooltip=[alt.Tooltip("token:N"), alt.Tooltip("percent:N"), alt.Tooltip("status:N")],
     )

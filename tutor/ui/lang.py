@@ -1,6 +1,9 @@
 """The learner's language: chosen in the sidebar, defaulting to the browser's locale."""
 from __future__ import annotations
 
+import runpy
+from pathlib import Path
+
 import streamlit as st
 
 from tutor.i18n import LANGUAGE_NAMES, LANGUAGES, normalize_language, t
@@ -15,19 +18,24 @@ def _browser_language() -> str:
         return normalize_language(None)
 
 
+ROUTER = Path(__file__).resolve().parent.parent.parent / "streamlit_app.py"
+
+
 def _ensure_router() -> None:
     """Make sure this page runs inside the router (streamlit_app.py), not on its own.
 
     Streamlit still has its legacy multipage mode for apps with a `pages/` folder: until some
     session has called st.navigation, the first visitor to a page URL such as /progress gets that
-    page run alone, without our sidebar. Every page asks for the language first, so this is where a
-    page notices it; switching the legacy mode off and rerunning hands it back to the router.
+    page run alone, without our sidebar (AppTest starts every run that way). Every page asks for
+    the language first, so this is where a page notices it. It then runs the router in its place,
+    in this same run, so nothing the learner just sent (a chat message, a click) is dropped.
     """
     from streamlit.runtime.pages_manager import PagesManager
 
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
-        st.rerun()
+        runpy.run_path(str(ROUTER), run_name="__main__")
+        st.stop()
 
 
 def current_lang() -> str:

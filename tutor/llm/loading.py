@@ -78,6 +78,7 @@ def load_engine(
         model_dir_for(source, settings.cache_dir),
         name=source.name,
         max_new_tokens_cap=max(1, settings.max_new_tokens),
+        compute=settings.model_compute,
     )
     report(share + (1 - share) * 0.8, "warmup")
     engine.warm_up()

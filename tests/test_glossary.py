@@ -133,7 +133,7 @@ def test_glossary_page_lists_every_term_with_a_link_in_each_language(
     at = open_page("pages/glossary.py", lang=lang)
     assert not at.exception
     assert at.title[0].value == expected
-    links = [el.proto for el in at.get("page_link") if el.proto.query_string.startswith("lesson=")]
+    links = [el.proto for el in at.main.get("page_link") if el.proto.query_string.startswith("lesson=")]
     assert len(links) == len(load_glossary(lang))
     assert all("section=" in link.query_string for link in links)
 
@@ -141,7 +141,7 @@ def test_glossary_page_lists_every_term_with_a_link_in_each_language(
 def test_glossary_search_box_filters_the_list(open_page) -> None:
     at = open_page("pages/glossary.py", lang="en")
     at.text_input(key="_glossary_query_widget").input("temperature").run()
-    shown = [el for el in at.markdown if el.value.startswith("**")]
+    shown = [el for el in at.main.markdown if el.value.startswith("**")]
     assert shown and shown[0].value.startswith("**Temperature**")
     assert len(shown) < len(load_glossary("en"))
 
@@ -158,7 +158,7 @@ def test_overlong_glossary_search_is_refused_and_shows_every_term(open_page) -> 
     at.text_input(key="_glossary_query_widget").input("token " * MAX_QUERY_CHARS).run()
     assert not at.exception
     assert str(MAX_QUERY_CHARS) in at.warning[0].value
-    shown = [el for el in at.markdown if el.value.startswith("**")]
+    shown = [el for el in at.main.markdown if el.value.startswith("**")]
     assert len(shown) == len(load_glossary("en"))
 
 

@@ -120,6 +120,21 @@ def test_chart_rows_carry_percentages_and_grey_out_cut_tokens():
     assert spec["layer"][0]["mark"]["type"] == "bar"
 
 
+def test_bars_are_drawn_most_likely_first_not_alphabetically():
+    shaped = lab.reshape(make_distribution(), temperature=1.0, top_k=3, top_p=1.0)
+    bars = lab.chart_bars(shaped, shown=3)
+    spec = probability_chart(
+        bars, reshaped=False, title="t", axis_label="p", rest_label="rest", kept_label="k", cut_label="c"
+    ).to_dict()
+    # Vega-Lite drops an explicit sort list when the bar and label layers merge their domains,
+    # which drew the bars alphabetically; a field sort with op "min" survives the merge.
+    y = spec["encoding"]["y"] if "encoding" in spec else spec["layer"][0]["encoding"]["y"]
+    assert y["sort"] == {"field": "order", "op": "min", "order": "ascending"}
+    rows = bar_rows(bars, reshaped=False, rest_label="rest", kept_label="k", cut_label="c")
+    assert [r["order"] for r in rows] == sorted(r["order"] for r in rows)
+    assert [r["prob"] for r in rows[:-1]] == sorted((r["prob"] for r in rows[:-1]), reverse=True)
+
+
 def test_percent_is_readable_at_both_ends():
     assert percent(0.1234) == "12.3%"
     assert percent(0.00001) == "<0.1%"

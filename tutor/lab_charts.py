@@ -46,8 +46,14 @@ def probability_chart(
     """Horizontal bars, most likely on top, each labelled with its percentage; cut-off tokens grey."""
     rows = bar_rows(bars, reshaped=reshaped, rest_label=rest_label, kept_label=kept_label, cut_label=cut_label)
     base = alt.Chart(alt.Data(values=rows), title=title).encode(
-        # an explicit order: most likely first, "everything else" last (not alphabetical)
-        y=alt.Y("token:N", sort=[row["token"] for row in rows], title=None, axis=alt.Axis(labelLimit=160)),
+        # most likely first, "everything else" last (not alphabetical). Sorting by a field with
+        # op="min" survives layering; an explicit list is dropped when the two layers' domains merge.
+        y=alt.Y(
+            "token:N",
+            sort=alt.EncodingSortField(field="order", op="min", order="ascending"),
+            title=None,
+            axis=alt.Axis(labelLimit=160),
+        ),
         x=alt.X("prob:Q", title=axis_label, scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
         tooltip=[alt.Tooltip("token:N"), alt.Tooltip("percent:N"), alt.Tooltip("status:N")],
     )

@@ -6,9 +6,11 @@ load average beside them). `python -m tutor bench` prints the dict `run_benchmar
 Figures:
 - cold_prepare_s: verify + join + de-quantize + save, into a temporary cache (only with cold=True)
 - warm_load_s: load the prepared bf16 folder (tokenizer + weights); warmup_s: the first tiny call
-- peak_rss_mb: the process's peak resident memory
+- engine_peak_rss_mb: peak resident memory with the engine loaded and generating (before the
+  baseline model is loaded); peak_rss_mb: the whole run, baseline included
 - per prompt length (300, 600 tokens): time to first token and decode tokens/s, for the engine's
-  stream and for plain `model.generate` (greedy, same number of new tokens)
+  stream and for plain `model.generate` on the same prepared weights loaded the plain way
+  (bf16 `from_pretrained`; greedy, same number of new tokens)
 - next-token step: the learner adds one token — engine with KV reuse, engine without it, and a
   plain forward over the whole text
 """
@@ -75,13 +77,13 @@ def _engine_generation(engine: Any, prompt: str, new_tokens: int) -> dict[str, f
     return {"ttft_s": ttft, "first_text_s": first_piece or ttft, "decode_tok_s": rate, "steps": len(clock.ends)}
 
 
-def _plain_generation(engine: Any, prompt: str, new_tokens: int) -> dict[str, float]:
+def _plain_generation(engine: Any, model: Any, prompt: str, new_tokens: int) -> dict[str, float]:
     ids = torch.tensor([engine._encode(prompt)])
-    clock = _StepClock(engine.model)
+    clock = _StepClock(model)
     try:
-        with engine.lock, torch.inference_mode():
+        with torch.inference_mode():
             start = time.perf_counter()
-            engine.model.generate(
+            model.generate(
                 ids,
                 attention_mask=torch.ones_like(ids),
                 max_new_tokens=new_tokens,
@@ -95,7 +97,7 @@ def _plain_generation(engine: Any, prompt: str, new_tokens: int) -> dict[str, fl
     return {"ttft_s": ttft, "decode_tok_s": rate, "steps": len(clock.ends)}
 
 
-def _next_token_steps(engine: Any, prompt: str) -> dict[str, float]:
+def _next_token_steps(engine: Any, plain_model: Any, prompt: str) -> dict[str, float]:
     ids = engine._encode(prompt)
     base_text = engine._decode(ids[:-1])
     grown_text = engine._decode(ids)  # the same text, one token longer
@@ -108,9 +110,9 @@ def _next_token_steps(engine: Any, prompt: str) -> dict[str, float]:
     start = time.perf_counter()
     engine.next_token_distribution(grown_text)
     fresh = time.perf_counter() - start
-    with engine.lock, torch.inference_mode():
+    with torch.inference_mode():
         start = time.perf_counter()
-        engine.model(input_ids=torch.tensor([ids]))
+        plain_model(input_ids=torch.tensor([ids]))
         plain = time.perf_counter() - start
     return {"kv_reuse_ms": reuse * 1000, "no_reuse_ms": fresh * 1000, "plain_forward_ms": plain * 1000}
 
@@ -123,6 +125,8 @@ def run_benchmark(
     name_or_path: str | None = None, settings: Settings | None = None, *, quick: bool = False, cold: bool = False
 ) -> dict[str, Any]:
     """Measure everything listed in the module docstring; returns a JSON-ready dict."""
+    from transformers import AutoModelForCausalLM
+
     from tutor.llm.local import TransformersEngine, configure_threads
 
     settings = settings or load_settings()
@@ -138,31 +142,40 @@ def run_benchmark(
     prepare_model(source, settings.cache_dir)  # a no-op when already prepared
     figures["ensure_prepared_s"] = round(time.perf_counter() - start, 2)
 
+    folder = model_dir_for(source, settings.cache_dir)
     start = time.perf_counter()
-    engine = TransformersEngine.from_folder(model_dir_for(source, settings.cache_dir), name=source.name)
+    engine = TransformersEngine.from_folder(folder, name=source.name, compute=settings.model_compute)
     figures["warm_load_s"] = round(time.perf_counter() - start, 2)
+    figures["compute"] = settings.model_compute
     start = time.perf_counter()
     engine.warm_up()
     figures["warmup_s"] = round(time.perf_counter() - start, 2)
 
     new_tokens = 12 if quick else 32
-    repeats = 1 if quick else 2
+    repeats = 1  # the bf16 baseline's prefill is slow on CPUs without native bf16; once is enough
     figures["new_tokens"] = new_tokens
-    for length in (300, 600):
-        prompt = _prompt_of(engine, length)
-        ours = [_engine_generation(engine, prompt, new_tokens) for _ in range(repeats)]
-        plain = [_plain_generation(engine, prompt, new_tokens) for _ in range(repeats)]
-        ours_m, plain_m = _median_dicts(ours), _median_dicts(plain)
+    prompts = {length: _prompt_of(engine, length) for length in (300, 600)}
+    ours = {length: _median_dicts([_engine_generation(engine, prompts[length], new_tokens) for _ in range(repeats)])
+            for length in prompts}
+    figures["engine_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+    # the baseline: the same prepared weights loaded the plain way, and plain generate / forward
+    start = time.perf_counter()
+    plain_model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=torch.bfloat16).eval()
+    figures["plain_load_s"] = round(time.perf_counter() - start, 2)
+    for length, prompt in prompts.items():
+        plain = _median_dicts([_plain_generation(engine, plain_model, prompt, new_tokens) for _ in range(repeats)])
         figures[f"prompt_{length}"] = {
             "prompt_tokens": engine.count_tokens(prompt),
-            "engine": ours_m,
-            "plain_generate": plain_m,
-            "decode_speedup": round(ours_m["decode_tok_s"] / plain_m["decode_tok_s"], 3)
-            if plain_m["decode_tok_s"]
+            "engine": ours[length],
+            "plain_generate": plain,
+            "decode_speedup": round(ours[length]["decode_tok_s"] / plain["decode_tok_s"], 3)
+            if plain["decode_tok_s"]
             else None,
+            "ttft_speedup": round(plain["ttft_s"] / ours[length]["ttft_s"], 3),
         }
     for length in (20, 300):
-        runs = [_next_token_steps(engine, _prompt_of(engine, length)) for _ in range(repeats + 1)]
+        runs = [_next_token_steps(engine, plain_model, _prompt_of(engine, length)) for _ in range(repeats + 1)]
         figures[f"next_token_step_{length}"] = _median_dicts(runs)
     figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     figures["load_avg_after"] = list(os.getloadavg())

@@ -56,7 +56,9 @@ def quantize_for_cpu(model: Any) -> Any:
                     child.float()
                     child.qconfig = default_dynamic_qconfig
                     setattr(parent, child_name, DynamicInt8Linear.from_float(child))
-        model.float()  # embeddings and norms: float32 activations in, float32 logits out
+        # embeddings and norms: float32 activations in, float32 logits out. nn.Module's own float():
+        # transformers refuses .float() on a model that was loaded from a quantized (GGUF) file.
+        nn.Module.float(model)
     model.quantized_for_cpu = True
     return model
 
@@ -132,6 +134,7 @@ class GenerationStream(Iterator[str]):
         self._deadline = deadline
         self._finished = False
         self.stop_reason = ""
+        self.worker: threading.Thread | None = None  # set by the engine once started
 
     def __iter__(self) -> GenerationStream:
         return self
@@ -147,13 +150,20 @@ class GenerationStream(Iterator[str]):
             self.close()
             raise EngineError("timeout", "The model did not answer in time.", hint="Try a shorter question.") from None
         if isinstance(item, tuple) and item and item[0] is _DONE:
-            self._finished = True
+            self._finish()
             self.stop_reason = item[1]
             raise StopIteration
         if isinstance(item, EngineError):
-            self._finished = True
+            self._finish()
             raise item
         return item
+
+    def _finish(self) -> None:
+        self._finished = True
+        # the worker's last act was to report; wait for it to exit, so a process that ends right
+        # after the stream never tears torch down under a running thread
+        if self.worker is not None:
+            self.worker.join(timeout=5.0)
 
     def close(self) -> None:
         """Stop the worker (called when the consumer goes away early)."""
@@ -448,6 +458,7 @@ class TransformersEngine:
             name=f"generate-{self.name}",
             daemon=True,
         )
+        stream.worker = worker
         worker.start()
         return stream
 

@@ -138,7 +138,8 @@ def convert_gguf(gguf_path: Path, out_dir: Path, *, progress: Progress | None = 
         report(_STAGES["tokenizer"][0], "tokenizer")
         tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=filename)
         report(_STAGES["dequantize"][0], "dequantize")
-        model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=filename, dtype=torch.bfloat16)
+        with _dequantize_progress(report):
+            model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=filename, dtype=torch.bfloat16)
         report(_STAGES["save"][0], "save")
         # The weights are plain bf16 tensors now; drop the GGUF "quantizer" so save_pretrained accepts it.
         model.hf_quantizer = None
@@ -155,6 +156,31 @@ def convert_gguf(gguf_path: Path, out_dir: Path, *, progress: Progress | None = 
         if bars_were_on:
             hf_logging.enable_progress_bar()
     report(_STAGES["save"][1], "save")
+
+
+@contextlib.contextmanager
+def _dequantize_progress(report: Progress) -> Iterator[None]:
+    """Turn transformers' per-tensor GGUF progress bar (a terminal tqdm) into our progress reports."""
+    try:
+        import transformers.modeling_gguf_pytorch_utils as gguf_utils
+
+        original = gguf_utils.tqdm
+    except (ImportError, AttributeError):  # a transformers version without that loop: coarse progress
+        yield
+        return
+    start, end = _STAGES["dequantize"]
+
+    def reporting(iterable, *args, **kwargs):
+        items = list(iterable)
+        for done, item in enumerate(items):
+            report(start + (end - start) * done / max(1, len(items)), "dequantize")
+            yield item
+
+    gguf_utils.tqdm = reporting
+    try:
+        yield
+    finally:
+        gguf_utils.tqdm = original
 
 
 def _write_marker(out: Path, source: ModelSource) -> None:

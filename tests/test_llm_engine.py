@@ -324,3 +324,10 @@ def test_int8_compute_stays_close_to_float_and_is_cached_for_the_next_load(tmp_p
     with pytest.raises(EngineError) as err:
         TransformersEngine.from_folder(folder, name="tiny", compute="fp64")
     assert err.value.code == "bad_config"
+
+
+def test_a_stop_set_before_the_model_is_free_writes_nothing(engine):
+    stop = threading.Event()
+    stop.set()
+    stream = engine.stream_completion(TEXT, max_new_tokens=50, stop=stop)
+    assert list(stream) == [] and stream.stop_reason == "stopped"

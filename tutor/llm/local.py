@@ -488,7 +488,12 @@ class TransformersEngine:
                 generator = sampling.seeded_generator(seed)
                 generated: list[int] = []
                 shown = ""
+                if stop_requested():  # stopped (or abandoned) while waiting for the model
+                    budget, reason = 0, "stopped"
                 with torch.inference_mode():
+                    if budget == 0:
+                        pieces.put((_DONE, reason))
+                        return
                     cache = DynamicCache(config=self.model.config)
                     # prefill: read the whole prompt once, keep only the last position's logits
                     out = self.model(

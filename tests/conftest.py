@@ -42,3 +42,16 @@ def open_page():
         return at.run()
 
     return _open
+
+
+@pytest.fixture(scope="session")
+def real_engine():
+    """The real default model, loaded once for the whole run (`make test` prepares it first)."""
+    from tutor.config import load_settings
+    from tutor.llm import engine_status, load_engine
+
+    settings = load_settings()
+    state, detail = engine_status(settings=settings)
+    if state == "missing":
+        pytest.fail(f"the default model is not installed: {detail}")
+    return load_engine(settings=settings)

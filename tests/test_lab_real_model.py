@@ -4,22 +4,15 @@ from __future__ import annotations
 import pytest
 
 from tutor import lab
-from tutor.config import load_settings
 
 pytestmark = pytest.mark.real_model
 
 START = "The cat sat on the"
 
 
-@pytest.fixture(scope="module")
-def engine():
-    """One real engine for every test here (loading takes seconds; a forward pass is cheap)."""
-    import tutor.llm
-
-    load_engine = getattr(tutor.llm, "load_engine", None)
-    if load_engine is None:
-        pytest.skip("tutor.llm.load_engine does not exist yet (model engine issue)")
-    return load_engine(load_settings().model, progress=lambda fraction, message: None)
+@pytest.fixture
+def engine(real_engine):
+    return real_engine
 
 
 def pool(engine, text: str):

@@ -301,29 +301,25 @@ def test_load_engine_loads_a_local_model_folder_with_progress(tmp_path):
     assert loaded.next_token_distribution("The cat", top_k=3).choices
 
 
-def test_int8_compute_stays_close_to_float_and_is_cached_for_the_next_load(tmp_path):
+def test_fp32_compute_matches_the_saved_bf16_weights_and_bad_modes_are_refused(tmp_path):
     from tests.llm_tiny import tiny_model, tiny_tokenizer
-    from tutor.llm.catalog import ModelSource
-    from tutor.llm.local import INT8_FILE, TransformersEngine
-    from tutor.llm.prepare import _write_marker
+    from tutor.llm.local import TransformersEngine
 
     tokenizer = tiny_tokenizer()
     folder = tmp_path / "prepared"
     tiny_model(len(tokenizer)).to(torch.bfloat16).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
-    _write_marker(folder, ModelSource(kind="gguf_file", name="tiny", path=folder))  # as prepare() would
 
     exact = TransformersEngine.from_folder(folder, name="tiny", compute="bf16")
-    first = TransformersEngine.from_folder(folder, name="tiny", compute="int8")
-    assert (folder / INT8_FILE).is_file()
-    again = TransformersEngine.from_folder(folder, name="tiny", compute="int8")  # from the saved int8 file
+    fp32 = TransformersEngine.from_folder(folder, name="tiny", compute="fp32")
+    assert next(fp32.model.parameters()).dtype == torch.float32
     want = torch.softmax(exact.next_token_logits(TEXT), dim=0)
-    got = torch.softmax(first.next_token_logits(TEXT), dim=0)
+    got = torch.softmax(fp32.next_token_logits(TEXT), dim=0)
     assert (want - got).abs().max() < 0.02
-    assert torch.equal(first.next_token_logits(TEXT), again.next_token_logits(TEXT))
-    with pytest.raises(EngineError) as err:
-        TransformersEngine.from_folder(folder, name="tiny", compute="fp64")
-    assert err.value.code == "bad_config"
+    for bad in ("fp64", "int8"):
+        with pytest.raises(EngineError) as err:
+            TransformersEngine.from_folder(folder, name="tiny", compute=bad)
+        assert err.value.code == "bad_config"
 
 
 def test_a_stop_set_before_the_model_is_free_writes_nothing(engine):

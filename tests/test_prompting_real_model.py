@@ -16,15 +16,9 @@ pytestmark = pytest.mark.real_model
 EXERCISES = [("en", "currency-few-shot"), ("ko", "currency-few-shot")]
 
 
-@pytest.fixture(scope="module")
-def engine():
-    """One real engine for the module, loaded the way the app loads it."""
-    import tutor.llm
-
-    load_engine = getattr(tutor.llm, "load_engine", None)
-    if load_engine is None:
-        pytest.skip("tutor.llm.load_engine does not exist yet (model engine issue)")
-    return load_engine(load_settings().model, progress=lambda fraction, message: None)
+@pytest.fixture
+def engine(real_engine):
+    return real_engine
 
 
 @pytest.mark.parametrize("lang, exercise_id", EXERCISES)

@@ -40,9 +40,9 @@ class Settings:
     max_new_tokens: int = 320
     # Seconds before a generation is stopped.
     generation_timeout_s: float = 180.0
-    # How the model computes on the CPU: "int8" (int8 matrix products, several times faster on CPUs
-    # without native bfloat16) or "bf16" (the prepared weights exactly as saved).
-    model_compute: str = "int8"
+    # How the model computes on the CPU: "fp32" (fast on CPUs without native bfloat16, and exact)
+    # or "bf16" (half the memory, much slower prefill on such CPUs). See tutor/llm/local.py.
+    model_compute: str = "fp32"
 
 
 def _coerce(field: dataclasses.Field, raw: object) -> object:

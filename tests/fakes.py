@@ -62,10 +62,10 @@ class FakeEngine:
         t = max(temperature, 1e-6)
         scaled = [math.exp(v / t) for v in _LOGITS]
         kept = [i < top_k for i in range(len(_LOGITS))]
-        z = sum(s for s, k in zip(scaled, kept) if k)
+        z = sum(s for s, k in zip(scaled, kept, strict=True) if k)
         choices = [
             TokenChoice(token=tok, id=i + 10, prob=(s / z if k else 0.0), raw_prob=r, kept=k)
-            for i, (tok, s, r, k) in enumerate(zip(_VOCAB, scaled, raw, kept))
+            for i, (tok, s, r, k) in enumerate(zip(_VOCAB, scaled, raw, kept, strict=True))
         ][:max(top_k, 1)]
         return NextTokenDistribution(
             choices=choices,

@@ -7,8 +7,9 @@ that module at the bottom of this file.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 FigureFn = Callable[[str], "Figure"]
 
@@ -46,7 +47,4 @@ def dot_quote(text: str) -> str:
 
 
 # Figure modules register themselves on import.
-from tutor.figures import basics  # noqa: E402,F401
-from tutor.figures import neural  # noqa: E402,F401
-from tutor.figures import generation  # noqa: E402,F401
-from tutor.figures import classify  # noqa: E402,F401
+from tutor.figures import basics, classify, generation, neural  # noqa: E402,F401

@@ -6,8 +6,9 @@ A local transformers model implements it (tutor.llm.local); tests use a scripted
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 
 class EngineError(Exception):

@@ -8,7 +8,7 @@ arrive together load the model once. Engines serialise their own generate calls.
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 import streamlit as st
 

@@ -86,3 +86,29 @@ def test_quiz_score_survives_a_reload(browser, app_url):
     assert page.get_by_text(score).count() >= 1, "the saved score is gone after a reload"
     page.screenshot(path=str(ARTIFACTS / "quiz-after-reload.png"))
     page.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_every_lesson_renders_its_figures_in_the_browser(browser, app_url, lang):
+    from tutor.lessons import course
+
+    page = browser.new_page(viewport={"width": 1280, "height": 2400})
+    for lesson in course().in_language(lang):
+        page.goto(f"{app_url}/?lang={lang}&lesson={lesson.id}")
+        wait_until_idle(page)
+        assert page.locator("h1", has_text=lesson.title).count() == 1, lesson.id
+        assert page.locator('[data-testid="stException"]').count() == 0, lesson.id
+        text = page.inner_text('[data-testid="stMain"]')
+        for name in lesson.figures:
+            for notice in ("common.figure_missing", "common.figure_failed"):
+                assert t(notice, lang, name=name) not in text, f"{lesson.id}: figure {name} did not draw"
+        charts = page.locator(
+            '[data-testid="stGraphVizChart"], [data-testid="stVegaLiteChart"], [data-testid="stDataFrame"]'
+        )
+        for _ in range(40):  # charts mount a moment after the script run ends
+            if charts.count() >= len(set(lesson.figures)):
+                break
+            page.wait_for_timeout(250)
+        assert charts.count() >= len(set(lesson.figures)), f"{lesson.id}: {charts.count()} drawn of {lesson.figures}"
+        page.screenshot(path=str(ARTIFACTS / f"lesson-{lang}-{lesson.order:02d}-{lesson.id}.png"))
+    page.close()

@@ -105,6 +105,17 @@ def test_question_frame_words_are_not_key_words():
     assert key_words("토큰이 뭐예요?") == ["토큰이"]
 
 
+def test_a_word_that_switches_script_is_split_and_its_particle_dropped():
+    assert key_words("temperature는 무엇을 바꾸나요?") == ["temperature"]
+    assert key_words("RLHF가 뭐예요?") == ["rlhf"]
+
+
+@pytest.mark.parametrize("question", ["온도는 무엇을 바꾸나요?", "temperature는 무엇을 바꾸나요?"])
+def test_korean_temperature_questions_are_grounded_in_the_generation_lesson(question):
+    result = retrieve(question, "ko")
+    assert result.grounded and result.hits[0].passage.lesson == "generating-text"
+
+
 def test_index_is_built_once_per_process_and_covers_both_languages():
     index = section_index()
     assert index is section_index()

@@ -56,7 +56,7 @@ STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | frozenset(
     "어떻게 어떤 무엇 무엇인가요 무엇을 무엇이 무엇인지 뭐 뭐예요 뭐야 뭔가요 뭐가 뭘 뭐고 왜 왜요 어때요 어때 "
     "알려 줘 주세요 줄래요 해 해요 해줘 설명해 설명해줘 설명해 주세요 궁금해요 있어요 있나요 돼요 되나요 인가요 "
     "건가요 거예요 이에요 예요 수 것 그 이 저 좀 더 잘 다 하는 하면 하나요 할까 할까요 어디 언제 누가 누구 "
-    "쉽게 말해 간단히 자세히 정말 진짜 그냥 대해 대해서 관해 관한 관해서".split()
+    "쉽게 말해 간단히 자세히 정말 진짜 그냥 대해 대해서 관해 관한 관해서 바꾸나요 바뀌나요 달라지나요".split()
 )
 # Korean particles, then verb endings, stripped to find a word's stem ("환각이란" -> "환각",
 # "바뀌어요" -> "바뀌"). Longest first, so "에서는" goes before "는".
@@ -138,8 +138,16 @@ def normalise_query(text: str) -> str:
 
 
 def key_words(text: str) -> list[str]:
-    """The words of `text` that carry its topic: lower case, stop words dropped."""
-    return [w for w in re.findall(r"\w+", normalise_query(text)) if w not in STOP_WORDS]
+    """The words of `text` that carry its topic: lower case, stop words dropped. A word that
+    switches script ("temperature는") is split where it switches, and a particle left on its
+    own ("는") is dropped, so "temperature" matches like any other word."""
+    words: list[str] = []
+    for word in re.findall(r"\w+", normalise_query(text)):
+        parts = re.findall(r"[\uac00-\ud7a3]+|[^\W\uac00-\ud7a3]+", word)
+        if len(parts) > 1:
+            parts = [p for p in parts if p not in _KO_PARTICLES]
+        words += [p for p in parts if p not in STOP_WORDS]
+    return words
 
 
 def _strip_suffix(word: str, suffixes: list[str], keep: int) -> str:

@@ -20,6 +20,7 @@ from tutor.llm.base import Engine, EngineError, NextTokenDistribution
 from tutor.ui.lang import current_lang
 from tutor.ui.model import error_text, get_engine
 from tutor.ui.pages import lesson_link
+from tutor.ui.state import copy_back, keep_widget
 
 SECTIONS = ("predict", "controls", "continue", "tokens", "pairs", "tokenizer", "chat")
 LESSONS = {  # section -> (lesson id, section anchor or None)
@@ -57,16 +58,6 @@ for key, default in SETTINGS.items():
 
 
 # --- small helpers --------------------------------------------------------------------------
-
-
-def keep_widget(non_widget_key: str, widget_key: str) -> None:
-    """Refresh a widget's value from its non-widget copy (widget keys vanish on a page switch)."""
-    ss[widget_key] = ss[non_widget_key]
-
-
-def copy_back(non_widget_key: str, widget_key: str) -> None:
-    """on_change: store the widget's new value where it survives a page switch."""
-    ss[non_widget_key] = ss[widget_key]
 
 
 def section_intro(section: str) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from tutor.i18n import LANGUAGE_NAMES, LANGUAGES, normalize_language, t
+from tutor.ui.state import copy_back, keep_widget
 
 LANG_KEY = "lang"  # non-widget key: survives page switches
 
@@ -49,21 +50,18 @@ def current_lang() -> str:
     return st.session_state[LANG_KEY]
 
 
-def _on_language_change() -> None:
-    st.session_state[LANG_KEY] = st.session_state["_lang_widget"]
-
-
 def language_switch() -> str:
     """Sidebar radio for 한국어 / English; returns the chosen language."""
     lang = current_lang()
     # The widget's own key is dropped when a page does not draw it, so copy it into LANG_KEY.
-    st.session_state["_lang_widget"] = lang
+    keep_widget(LANG_KEY, "_lang_widget")
     st.sidebar.radio(
         t("common.language", lang),
         options=list(LANGUAGES),
         format_func=LANGUAGE_NAMES.__getitem__,
         key="_lang_widget",
         horizontal=True,
-        on_change=_on_language_change,
+        on_change=copy_back,
+        args=(LANG_KEY, "_lang_widget"),
     )
     return st.session_state[LANG_KEY]

@@ -15,6 +15,7 @@ import streamlit as st
 from tutor.config import load_settings
 from tutor.i18n import t
 from tutor.llm.base import Engine, EngineError
+from tutor.ui.state import copy_back, keep_widget
 
 MODEL_KEY = "model_choice"  # non-widget key: the learner's chosen model for this session
 TEMPERATURE_KEY = "model_temperature"
@@ -119,12 +120,13 @@ def model_status_sidebar(lang: str) -> None:
         options = list(CATALOG)
         if name not in options:
             options.append(name)  # a local path from configuration
-        st.session_state["_model_widget"] = name
+        keep_widget(MODEL_KEY, "_model_widget")
         st.selectbox(
             t("common.model.choose", lang),
             options,
             key="_model_widget",
-            on_change=lambda: st.session_state.__setitem__(MODEL_KEY, st.session_state["_model_widget"]),
+            on_change=copy_back,
+            args=(MODEL_KEY, "_model_widget"),
         )
         if name in registry.engines:
             st.caption(t("common.model.ready", lang))
@@ -136,7 +138,8 @@ def model_status_sidebar(lang: str) -> None:
                 st.caption(t("common.model.unavailable", lang, why=detail))
             else:  # "ready" here means prepared on disk, not yet loaded into memory
                 st.caption(t("common.model.ready_on_disk" if state == "ready" else "common.model.needs_prepare", lang))
-        st.session_state["_temp_widget"] = st.session_state.setdefault(TEMPERATURE_KEY, 0.3)
+        st.session_state.setdefault(TEMPERATURE_KEY, 0.3)
+        keep_widget(TEMPERATURE_KEY, "_temp_widget")
         st.slider(
             t("common.model.creativity", lang),
             0.0,
@@ -144,7 +147,8 @@ def model_status_sidebar(lang: str) -> None:
             step=0.1,
             key="_temp_widget",
             help=t("common.model.creativity_help", lang),
-            on_change=lambda: st.session_state.__setitem__(TEMPERATURE_KEY, st.session_state["_temp_widget"]),
+            on_change=copy_back,
+            args=(TEMPERATURE_KEY, "_temp_widget"),
         )
         st.page_link(
             "pages/lessons.py",

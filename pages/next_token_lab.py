@@ -18,7 +18,7 @@ from tutor.lab_charts import percent, probability_chart
 from tutor.lessons import course
 from tutor.llm.base import Engine, EngineError, NextTokenDistribution
 from tutor.ui.lang import current_lang
-from tutor.ui.model import error_text, get_engine
+from tutor.ui.model import error_text, get_engine, wait_for_turn
 from tutor.ui.pages import lesson_link
 from tutor.ui.state import copy_back, keep_widget
 
@@ -648,9 +648,13 @@ def chat_panel(engine: Engine) -> None:
     try:
         if run:
             with left:
-                completion = st.write_stream(engine.stream_completion(question, max_new_tokens=CHAT_TOKENS, temperature=0.0))
+                completion = st.write_stream(
+                    wait_for_turn(engine.stream_completion(question, max_new_tokens=CHAT_TOKENS, temperature=0.0), lang)
+                )
             with right:
-                chat = st.write_stream(engine.stream_chat(messages, max_new_tokens=CHAT_TOKENS, temperature=0.0))
+                chat = st.write_stream(
+                    wait_for_turn(engine.stream_chat(messages, max_new_tokens=CHAT_TOKENS, temperature=0.0), lang)
+                )
             results = ss["lab_chat_results"] = {"question": question, "completion": completion, "chat": chat}
         elif results.get("question") == question:
             left.markdown(f"{question}**{results['completion']}**" if results["completion"] else question)

@@ -40,9 +40,9 @@ class Settings:
     max_new_tokens: int = 320
     # Seconds before a generation is stopped.
     generation_timeout_s: float = 180.0
-    # How the model computes on the CPU: "fp32" (fast on CPUs without native bfloat16, and exact)
-    # or "bf16" (half the memory, much slower prefill on such CPUs). See tutor/llm/local.py.
-    model_compute: str = "fp32"
+    # How the model computes on the CPU: "mixed" (bf16 weights, fp32 prompt reading, exact
+    # output scores), "fp32" (twice the memory) or "bf16" (slow prompts). See tutor/llm/compute.py.
+    model_compute: str = "mixed"
 
 
 def _coerce(field: dataclasses.Field, raw: object) -> object:

@@ -142,3 +142,30 @@ def test_a_stream_from_an_engine_without_a_line_is_passed_straight_through():
     pieces = iter(["a", "b"])
     slot = _RecordingSlot()
     assert wait_for_turn(pieces, "en", slot=slot) is pieces and slot.shown == []
+
+
+def test_a_request_arriving_now_sees_who_is_ahead_without_joining():
+    line = ModelQueue()
+    assert line.outlook().ahead == 0
+    line.average_s["answer"] = 8.0
+    running = line.join("answer")
+    assert line.wait_turn(running, timeout=1)
+    line.join("answer")
+    outlook = line.outlook()
+    assert outlook.ahead == 2 and 8.0 < outlook.estimate_s <= 16.0
+    assert line.waiting == 1  # asking did not leave a ticket behind
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_the_lab_gets_a_busy_note_only_while_others_use_the_model(engine, lang):
+    from tutor.i18n import t
+    from tutor.ui.model import busy_note
+
+    assert busy_note(engine, lang) is None
+    ticket = engine.lock.acquire(kind="answer")
+    try:
+        note = busy_note(engine, lang)
+        assert note == t("common.model.busy", lang, ahead=1, seconds=round(engine.lock.average_s["answer"]))
+    finally:
+        engine.lock.leave(ticket)
+    assert busy_note(engine, lang) is None

@@ -164,9 +164,10 @@ class GenerationStream(Iterator[str]):
         return self._status() if self._status is not None else None
 
     def close(self) -> None:
-        """Stop the worker (called when the consumer goes away early)."""
+        """Stop the worker (called when the consumer goes away early) and wait for it to let go
+        of the model: a process that exits right after must not tear torch down under it."""
         self._stop.set()
-        self._finished = True
+        self._finish()
 
     def __del__(self) -> None:
         # a stream dropped half-read (e.g. a Streamlit rerun) must not keep the model busy

@@ -111,6 +111,14 @@ class ModelQueue:
                 estimate += max(expected - used, 0.0)
             return QueueStatus(ahead=len(ahead), estimate_s=estimate)
 
+    def outlook(self) -> QueueStatus:
+        """What a request arriving now would face: how many are ahead, roughly how long."""
+        ticket = self.join("step")
+        try:
+            return self.status(ticket) or QueueStatus(ahead=0, estimate_s=0.0)
+        finally:
+            self.leave(ticket)
+
     @property
     def waiting(self) -> int:
         """Requests in line that have not started yet."""

@@ -99,6 +99,19 @@ def wait_for_turn(source: Source, lang: str, *, poll_s: float = 0.5, slot: objec
     return source
 
 
+def busy_note(engine: Engine, lang: str) -> str | None:
+    """For a call that blocks until the model is free (a lab step): a note on how long it may
+    wait when other learners are using the model, else None."""
+    line = getattr(engine, "lock", None)
+    outlook = getattr(line, "outlook", None)
+    if not callable(outlook):
+        return None
+    status = outlook()
+    if status.ahead == 0:
+        return None
+    return t("common.model.busy", lang, ahead=status.ahead, seconds=max(1, round(status.estimate_s)))
+
+
 def get_engine(lang: str) -> Engine | None:
     """The loaded model, loading it (with a progress bar) on first use.
 

@@ -34,14 +34,37 @@ _MAX_GROUP = 16  # a readable piece never needs more byte tokens than this (guar
 _DONE = object()  # end-of-stream marker in the worker queue
 
 
-def _threads_for(new_tokens: int) -> int:
-    """CPU threads for a forward pass over `new_tokens` tokens.
+class _StepThreads:
+    """How many CPU threads a one-token step should use, found by timing both choices.
 
-    One-token steps are too small to split: waking a second thread costs more than it saves
-    (measured on 2 cores: 69 ms on one thread vs 83–95 ms on two for a 0.5B decode step), and far
-    more when other programs keep the cores busy. Reading a long prompt is real work: all threads.
+    Reading a prompt is big work: all threads, always. A one-token step is small, and which is
+    faster depends on the moment: on an idle 2-core machine two threads win (bf16 steps, measured
+    84-98 ms vs 134-158 ms on one), but when other programs keep the cores busy a second thread
+    waits its turn and makes a step several times slower. So we time both: each choice keeps a
+    running average of its step time, the faster one is used, and every PROBE_EVERY steps the
+    other one is tried again in case the machine got busier or quieter.
     """
-    return 1 if new_tokens <= SMALL_STEP_TOKENS else torch.get_num_threads()
+
+    PROBE_EVERY = 24
+
+    def __init__(self) -> None:
+        self.average: dict[int, float | None] = {}
+        self.steps = 0
+
+    def pick(self) -> int:
+        choices = sorted({1, torch.get_num_threads()})
+        for count in choices:
+            if self.average.get(count) is None:
+                return count
+        self.steps += 1
+        best = min(choices, key=lambda c: self.average[c])
+        if len(choices) > 1 and self.steps % self.PROBE_EVERY == 0:
+            return next(c for c in choices if c != best)  # look again at the other choice
+        return best
+
+    def record(self, count: int, seconds: float) -> None:
+        old = self.average.get(count)
+        self.average[count] = seconds if old is None else 0.7 * old + 0.3 * seconds
 
 
 class _Threads:
@@ -196,6 +219,7 @@ class TransformersEngine:
         self.max_new_tokens_cap = max_new_tokens_cap
         self.lock = ModelQueue()  # every forward pass takes its turn here, first come first served
         self._prefixes = _PrefixCache()
+        self._step_threads = _StepThreads()
         self._eos_ids = _eos_ids(model, tokenizer)
 
     # ---- loading -------------------------------------------------------------------------------
@@ -434,13 +458,24 @@ class TransformersEngine:
             else:
                 cache, shared = DynamicCache(config=self.model.config), 0
             new = torch.tensor([ids[shared:]], dtype=torch.long)
-            with _Threads(_threads_for(new.shape[1])):
-                out = self.model(input_ids=new, past_key_values=cache, use_cache=True, logits_to_keep=1)
+            out = self._forward(new, cache, logits_to_keep=1)
         except Exception as err:
             raise _as_engine_error(err) from err
         read = _Prefix(ids=list(ids), cache=cache, logits=out.logits[0, -1, : self.vocab_size].float())
         self._prefixes.keep(read)
         return read
+
+    def _forward(self, new: torch.Tensor, cache: Any, **options: Any) -> Any:
+        """One forward pass over the `new` tokens after those in `cache` (call under the lock)."""
+        if new.shape[1] > SMALL_STEP_TOKENS:
+            with _Threads(torch.get_num_threads()):
+                return self.model(input_ids=new, past_key_values=cache, use_cache=True, **options)
+        count = self._step_threads.pick()
+        started = time.perf_counter()
+        with _Threads(count):
+            out = self.model(input_ids=new, past_key_values=cache, use_cache=True, **options)
+        self._step_threads.record(count, time.perf_counter() - started)
+        return out
 
     def _start(
         self,
@@ -514,11 +549,10 @@ class TransformersEngine:
                     # read the prompt once (only what the prefix cache has not seen), keep its last scores
                     read = self._read(ids)
                     try:
-                        with _Threads(1):  # one token at a time: one thread (see _threads_for)
-                            reason, shown = self._decode_loop(
-                                read, budget, temperature, top_p, generator, stop_requested, deadline,
-                                generated, pieces,
-                            )
+                        reason, shown = self._decode_loop(
+                            read, budget, temperature, top_p, generator, stop_requested, deadline,
+                            generated, pieces,
+                        )
                     except BaseException:
                         self._prefixes.drop(read)  # its cache may hold a half-written step
                         raise
@@ -580,11 +614,7 @@ class TransformersEngine:
             if step + 1 == budget:
                 break  # that was the last token we may write: no need to read it back
             # feed the chosen token back in; the cache remembers everything before it
-            out = self.model(
-                input_ids=torch.tensor([[token]], dtype=torch.long),
-                past_key_values=read.cache,
-                use_cache=True,
-            )
+            out = self._forward(torch.tensor([[token]], dtype=torch.long), read.cache)
             read.logits = out.logits[0, -1, : self.vocab_size].float()
         return reason, shown
 

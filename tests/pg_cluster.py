@@ -21,6 +21,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -56,9 +57,28 @@ def _runner() -> tuple[list[str], str | None]:
     return ["runuser", "-u", "postgres", "--"], "postgres"
 
 
+@dataclass
+class Cluster:
+    """A running throwaway server: its URL, and stop() / start() to take it down and bring it back."""
+
+    url: str
+    _pg_ctl: list[str]
+    _start_options: str
+    _log: Path
+
+    def _run(self, *args: str) -> bool:
+        return subprocess.run([*self._pg_ctl, *args], capture_output=True, timeout=90).returncode == 0
+
+    def start(self) -> bool:
+        return self._run("-l", str(self._log), "-w", "-t", "60", "-o", self._start_options, "start")
+
+    def stop(self) -> bool:
+        return self._run("-m", "immediate", "stop")
+
+
 @contextmanager
-def throwaway_cluster(*, fast: bool = True) -> Iterator[str]:
-    """A new PostgreSQL cluster; yields the URL of its `postgres` database.
+def throwaway_cluster(*, fast: bool = True) -> Iterator[Cluster]:
+    """A new PostgreSQL cluster; its `url` names the `postgres` database.
 
     `fast` turns off fsync (tests never survive an OS crash anyway, and the disk is shared); the
     bench passes False to measure what a real server does."""
@@ -73,7 +93,7 @@ def throwaway_cluster(*, fast: bool = True) -> Iterator[str]:
         os.chmod(home, 0o755)  # the postgres user must reach the folder; the data dir stays 0700
         for path in (home, sockets):
             shutil.chown(path, owner, owner)
-    started = False
+    cluster = None
     try:
         subprocess.run(
             [*prefix, str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
@@ -85,21 +105,18 @@ def throwaway_cluster(*, fast: bool = True) -> Iterator[str]:
             settings += ["-c", "fsync=off", "-c", "full_page_writes=off"]
         for _attempt in range(3):  # the free port may be taken between choosing and binding it
             port = _free_port()
-            result = subprocess.run(
-                [*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60",
-                 "-o", " ".join([*settings, "-p", str(port)]), "start"],
-                capture_output=True, timeout=90,
-            )
-            if result.returncode == 0:
-                started = True
+            candidate = Cluster(f"postgresql://postgres@127.0.0.1:{port}/postgres",
+                                [*prefix, str(bin_dir / "pg_ctl"), "-D", str(data)],
+                                " ".join([*settings, "-p", str(port)]), log)
+            if candidate.start():
+                cluster = candidate
                 break
-        if not started:
+        if cluster is None:
             raise PostgresMissing(f"the throwaway PostgreSQL did not start: {log.read_text()[-500:]}")
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        yield cluster
     finally:
-        if started:
-            subprocess.run([*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                           capture_output=True, timeout=60)
+        if cluster is not None:
+            cluster.stop()
         shutil.rmtree(home, ignore_errors=True)
 
 
@@ -141,7 +158,7 @@ def throwaway_database(*, fast: bool = True) -> Iterator[str]:
         with _fresh_database(given) as url:
             yield url
         return
-    with throwaway_cluster(fast=fast) as server, _fresh_database(server) as url:
+    with throwaway_cluster(fast=fast) as cluster, _fresh_database(cluster.url) as url:
         yield url
 
 

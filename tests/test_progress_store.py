@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pg_cluster import PostgresMissing, new_schema_url, shared_database
+from tests.pg_cluster import Cluster, PostgresMissing, new_schema_url, shared_database, throwaway_cluster
 from tutor.config import load_settings
 from tutor.progress import (
     Event,
@@ -829,3 +829,27 @@ def test_an_unknown_database_or_user_on_a_running_server_is_a_bad_url(pg_databas
         with pytest.raises(ProgressUnavailable) as err:
             open_progress_store(url, ROOT / "no-such-folder", connect_timeout_s=2)
         assert err.value.code == "bad_url", err.value
+
+
+@pytest.fixture
+def own_cluster() -> Iterator[Cluster]:
+    """A PostgreSQL server of this test's own, to stop and start."""
+    try:
+        with throwaway_cluster() as cluster:
+            yield cluster
+    except PostgresMissing as err:
+        pytest.skip(f"PostgreSQL tests skipped: {err}")
+
+
+def test_a_server_restart_makes_saving_pause_and_then_resume_by_itself(tmp_path, own_cluster):
+    store = open_progress_store(own_cluster.url, tmp_path, connect_timeout_s=1)
+    mina, _ = store.sign_in("Mina")
+    store.record(mina.key, Event("lesson_read", T0, lesson="before"))
+    assert own_cluster.stop()
+    with pytest.raises(ProgressUnavailable) as err:
+        store.record(mina.key, Event("lesson_read", T0 + 1, lesson="while-down"))
+    assert err.value.code == "unreachable", err.value
+    assert own_cluster.start()
+    store.record(mina.key, Event("lesson_read", T0 + 2, lesson="after"))  # the same store, no reopening
+    assert [e.lesson for e in store.events(mina.key)] == ["before", "after"]
+    store.close()

@@ -91,6 +91,12 @@ def bench_store(store: ProgressStore, count: int) -> tuple[dict, list[Event]]:
     t0 = time.perf_counter()
     store.summary(busy.key)
     year_cached_s = time.perf_counter() - t0
+    # Restoring that year from its export file (Progress -> Import) after a reset.
+    exported = store.export_json(busy.key)
+    store.reset(busy.key)
+    t0 = time.perf_counter()
+    store.import_json(exported, into_key=busy.key)
+    import_year_s = time.perf_counter() - t0
     p95 = percentile(write_s, 95)
     return {
         "events": count,
@@ -106,6 +112,7 @@ def bench_store(store: ProgressStore, count: int) -> tuple[dict, list[Event]]:
         "summary_year_events": summary.total_events,
         "summary_year_ms": ms(year_s),
         "summary_year_cached_ms": ms(year_cached_s),
+        "import_year_ms": ms(import_year_s),
     }, events
 
 

@@ -22,7 +22,7 @@ URL, unknown database, login refused), "locked" (waited too long for a lock), "r
 """
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -105,6 +105,10 @@ class _QmarkConnection:
     def execute(self, sql: str, parameters: Sequence[Any] = ()) -> psycopg.Cursor:
         # The shared SQL never contains a literal % or ?, so the swap cannot change its meaning.
         return self._conn.execute(sql.replace("?", "%s"), parameters)
+
+    def executemany(self, sql: str, seq_of_parameters: Iterable[Sequence[Any]]) -> None:
+        with self._conn.cursor() as cursor:
+            cursor.executemany(sql.replace("?", "%s"), seq_of_parameters)
 
 
 class PostgresProgressStore(SQLProgressStore):

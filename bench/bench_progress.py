@@ -22,7 +22,9 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -31,6 +33,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from tutor.i18n import t  # noqa: E402
 from tutor.lessons import course  # noqa: E402
 from tutor.progress import Event, ProgressStore, open_progress_store, open_store  # noqa: E402
+
+T = TypeVar("T")
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -63,40 +67,38 @@ def sample_events(count: int, start: float, span_s: float) -> list[Event]:
     return events
 
 
+def timed(action: Callable[[], T]) -> tuple[T, float]:
+    """What `action` returned, and the seconds it took."""
+    t0 = time.perf_counter()
+    result = action()
+    return result, time.perf_counter() - t0
+
+
+def write_times(store: ProgressStore, key: str, events: list[Event]) -> list[float]:
+    """Seconds per record() of each event, one transaction each (as the app writes)."""
+    return [timed(lambda event=event: store.record(key, event))[1] for event in events]
+
+
 def bench_store(store: ProgressStore, count: int) -> tuple[dict, list[Event]]:
     """Write `count` events one by one, read them back, summarise; then a year of events.
 
     Figures in ms, and the events written (the baseline writes the same ones)."""
     learner, _ = store.sign_in("Bench")
     events = sample_events(count, time.time() - 86_400, 86_000)
-    write_s = []
-    for event in events:
-        t0 = time.perf_counter()
-        store.record(learner.key, event)
-        write_s.append(time.perf_counter() - t0)
-    t0 = time.perf_counter()
-    back = store.events(learner.key)
-    read_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    store.summary(learner.key)
-    summary_s = time.perf_counter() - t0
+    write_s = write_times(store, learner.key, events)
+    back, read_s = timed(lambda: store.events(learner.key))
+    summary_s = timed(lambda: store.summary(learner.key))[1]
 
     # The Progress page's query: a year of a busy learner's events, summarised from scratch (the
     # first view after a change) and again unchanged (the cached summary, after its change check).
     busy, _ = store.sign_in("A year of learning")
     store.record_many(busy.key, sample_events(30 * 365, time.time() - 365 * 86_400, 365 * 86_400 - 3600))
-    t0 = time.perf_counter()
-    summary = store.summary(busy.key)
-    year_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    store.summary(busy.key)
-    year_cached_s = time.perf_counter() - t0
+    summary, year_s = timed(lambda: store.summary(busy.key))
+    year_cached_s = timed(lambda: store.summary(busy.key))[1]
     # Restoring that year from its export file (Progress -> Import) after a reset.
     exported = store.export_json(busy.key)
     store.reset(busy.key)
-    t0 = time.perf_counter()
-    store.import_json(exported, into_key=busy.key)
-    import_year_s = time.perf_counter() - t0
+    import_year_s = timed(lambda: store.import_json(exported, into_key=busy.key))[1]
     p95 = percentile(write_s, 95)
     return {
         "events": count,
@@ -118,14 +120,12 @@ def bench_store(store: ProgressStore, count: int) -> tuple[dict, list[Event]]:
 
 def bare_write_p95(begin, insert, commit, events: list[Event]) -> float:
     """p95 seconds of the cheapest transaction a database does here: BEGIN, one INSERT, COMMIT."""
-    times = []
-    for event in events[:2000]:
-        t0 = time.perf_counter()
+    def write(event: Event) -> None:
         begin()
         insert((event.kind, event.at, event.lesson, event.item, event.correct))
         commit()
-        times.append(time.perf_counter() - t0)
-    return percentile(times, 95)
+
+    return percentile([timed(lambda event=event: write(event))[1] for event in events[:2000]], 95)
 
 
 def bench_writes(folder: Path, count: int) -> dict:
@@ -166,12 +166,7 @@ def bench_postgres_writes(count: int) -> dict:
             # commits but never corrupts the database.
             joiner = "&" if "?" in url else "?"
             relaxed = open_progress_store(f"{url}{joiner}options=-c%20synchronous_commit%3Doff", "")
-            relaxed_key = relaxed.sign_in("Relaxed")[0].key
-            relaxed_s = []
-            for event in events:
-                t0 = time.perf_counter()
-                relaxed.record(relaxed_key, event)
-                relaxed_s.append(time.perf_counter() - t0)
+            relaxed_s = write_times(relaxed, relaxed.sign_in("Relaxed")[0].key, events)
             relaxed.close()
             with psycopg.connect(url, autocommit=True) as conn:
                 version = conn.execute("SHOW server_version").fetchone()[0]

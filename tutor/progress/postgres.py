@@ -150,9 +150,10 @@ class PostgresProgressStore(SQLProgressStore):
         }
         # First one plain connection, so a wrong URL or a server that is down is reported with the
         # server's own reason (a pool would only say it timed out); it runs the migrations too.
+        self._first: psycopg.Connection | None = None
         try:
             with psycopg.connect(url, **options) as first:  # type: ignore[arg-type]
-                self._first: psycopg.Connection | None = first
+                self._first = first
                 self._migrate()
         except psycopg.Error as err:
             raise _postgres_unavailable(err) from err
@@ -176,17 +177,13 @@ class PostgresProgressStore(SQLProgressStore):
             yield _QmarkConnection(self._first)
             return
         try:
-            lease = self._pool.connection()
-            conn = lease.__enter__()
+            conn = self._pool.getconn()  # checked first (see `check` above)
         except (psycopg.Error, PoolTimeout) as err:
             raise _postgres_unavailable(err) from err
         try:
             yield _QmarkConnection(conn)
-        except BaseException as err:
-            lease.__exit__(type(err), err, err.__traceback__)
-            raise
-        else:
-            lease.__exit__(None, None, None)
+        finally:
+            self._pool.putconn(conn)  # a broken connection is dropped and replaced by the pool
 
     def _begin_sql(self, write: bool) -> str:
         # Reads see one snapshot (like SQLite's read transaction); writes see each other's commits

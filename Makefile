@@ -9,7 +9,7 @@ export TRANSFORMERS_OFFLINE := 1
 export OMP_WAIT_POLICY := PASSIVE
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test prepare bench lint clean chromium
+.PHONY: run test prepare bench lint clean system-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,13 +32,16 @@ run: prepare
 	$(BIN)/streamlit run streamlit_app.py --server.port $(PORT) --server.headless true \
 		--browser.gatherUsageStats false
 
-# The browser test needs Debian's Chromium, CJK and emoji fonts; install them when we can (root), else say how.
-chromium:
-	@if ! command -v chromium >/dev/null 2>&1 || ! dpkg -s fonts-noto-cjk fonts-noto-color-emoji >/dev/null 2>&1; then \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk fonts-noto-color-emoji >/dev/null; \
-		else echo "The browser test needs: sudo apt-get install -y chromium fonts-noto-cjk fonts-noto-color-emoji"; fi; fi
+# Debian packages the tests use: Chromium, CJK and emoji fonts for the browser test; PostgreSQL for the
+# progress store's postgres tests (they start a throwaway server of their own). Installed when we can
+# (root), else we say how.
+SYSTEM_DEPS := chromium fonts-noto-cjk fonts-noto-color-emoji postgresql
+system-deps:
+	@if ! command -v chromium >/dev/null 2>&1 || ! dpkg -s $(SYSTEM_DEPS) >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $(SYSTEM_DEPS) >/dev/null; \
+		else echo "The tests need: sudo apt-get install -y $(SYSTEM_DEPS)"; fi; fi
 
-test: prepare chromium lint
+test: prepare system-deps lint
 	$(BIN)/python -m pytest
 
 bench: prepare

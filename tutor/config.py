@@ -30,8 +30,11 @@ class Settings:
     model: str = "qwen2.5-coder-0.5b-instruct"
     # Where prepared (de-quantized) models are kept.
     cache_dir: str = dataclasses.field(default_factory=_default_cache_dir)
-    # Where learner progress is stored (SQLite).
+    # Where learner progress is stored (SQLite), unless progress_db_url is set.
     data_dir: str = dataclasses.field(default_factory=_default_data_dir)
+    # Empty: progress in SQLite inside data_dir. "postgresql://user:password@host:5432/db": progress
+    # in that PostgreSQL database, shared by every app replica (see tutor/progress/postgres.py).
+    progress_db_url: str = ""
     # CPU threads for torch; 0 = one per core.
     threads: int = 0
     # Longest chat message a learner may send, in characters.

@@ -13,14 +13,20 @@ from tutor.progress.transfer import MAX_IMPORT_BYTES
 from tutor.ui.lang import current_lang
 from tutor.ui.pages import lesson_link
 from tutor.ui.progress import (
+    come_back_form,
     current_learner,
     escape_markdown,
     learner_summary,
     name_form,
+    private_link,
+    private_link_panel,
+    progress_on_server,
     progress_store,
     render_quiz,
     saving_error,
     saving_off_text,
+    sign_in_as,
+    stored_text,
 )
 
 MESSAGE_KEY = "prog_message"  # (kind, text): the outcome of an import / reset, shown once
@@ -88,8 +94,7 @@ def import_file(file_key: str, into_key: str | None) -> None:
         st.session_state[MESSAGE_KEY] = ("error", saving_off_text(code, lang))
         return
     if into_key is None:
-        st.session_state["prog_learner"] = learner
-        st.query_params["learner"] = learner.key
+        sign_in_as(learner)
     text = t("progress.page.import_ok", lang, count=added) if added else t("progress.page.import_none", lang)
     st.session_state[MESSAGE_KEY] = ("success", text)
 
@@ -98,14 +103,17 @@ def import_file(file_key: str, into_key: str | None) -> None:
 
 learner = current_learner()
 if learner is None:
-    st.info(t("progress.no_learner", lang), icon=":material/person:")
+    st.info(stored_text("no_learner", lang), icon=":material/person:")
     name_form(lang, "page")
+    if progress_on_server():
+        come_back_form(lang)
     with st.expander(t("progress.page.restore_label", lang)):
         st.file_uploader(t("progress.page.import_label", lang), type=["json"], key="prog_restore_file")
         st.button(t("progress.page.restore_button", lang), key="prog_restore", on_click=import_file,
                   args=("prog_restore_file", None))
     st.stop()
 
+private_link_panel(learner, lang, "page")
 summary = learner_summary(learner)
 
 # --- the placement check: offered until taken or skipped ----------------------------------------
@@ -277,7 +285,7 @@ st.download_button(
     mime="application/json",
     key="prog_export",
     on_click="ignore",
-    help=t("progress.page.export_help", lang),
+    help=stored_text("export_help", lang),
     icon=":material/download:",
 )
 st.file_uploader(t("progress.page.import_label", lang), type=["json"], key="prog_import_file")
@@ -294,4 +302,7 @@ else:
     no.button(t("progress.page.reset_no", lang), key="prog_reset_no",
               on_click=lambda: st.session_state.update({RESET_CONFIRM_KEY: False}))
 
-st.caption(t("progress.profile.remember", lang))
+if progress_on_server():
+    st.markdown(f"**{t('progress.private_link.title', lang)}**")
+    st.code(private_link(learner.key), language=None, wrap_lines=True)
+st.caption(stored_text("remember", lang))

@@ -170,7 +170,7 @@ def test_an_unknown_learner_link_says_so_and_offers_a_name(open_page, data_dir):
     open_store(data_dir).close()
     at = open_page(LESSONS, lang="en", query={"learner": "NoSuchLearner123"})
     assert not at.exception
-    assert t("progress.profile.unknown_link", "en") in texts(at.sidebar.warning)
+    assert t("progress.stored.this_computer.unknown_link", "en") in texts(at.sidebar.warning)
     assert "learner" not in at.query_params
     assert at.text_input(key="prog_name_sidebar") is not None
 
@@ -274,7 +274,7 @@ def test_a_corrupt_database_says_progress_is_not_saved_and_quizzes_still_work(op
     lesson, question = first_lesson, first_lesson.quiz[0]
     at = open_page(LESSONS, lang="en", query={"lesson": lesson.id, "learner": "MinasKeyFromYesterday"})
     assert not at.exception
-    assert t("progress.saving_off.corrupt", "en") in texts(at.sidebar.warning)
+    assert t("progress.stored.this_computer.saving_off.corrupt", "en") in texts(at.sidebar.warning)
     at = sign_in(at, "Mina")
     assert not at.exception
     at = answer(at, lesson, question, question.answer)

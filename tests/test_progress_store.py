@@ -32,6 +32,7 @@ from tutor.progress import (
     ProgressUnavailable,
     SQLiteProgressStore,
     UnknownLearner,
+    is_shared_database,
     open_progress_store,
     open_store,
     transfer,
@@ -196,15 +197,41 @@ def test_every_record_kind_round_trips_and_is_summarised(store):
     assert summary.total_events == len(every_kind()) == sum(n for _, n in summary.per_day)
 
 
-def test_learners_on_one_machine_do_not_see_each_others_progress(store):
+def test_learners_do_not_see_each_others_progress(store):
     mina, _ = store.sign_in("Mina")
     jun, _ = store.sign_in("Jun")
     store.record(mina.key, Event("lesson_read", T0, lesson="where-llms-fit"))
     assert store.events(jun.key) == []
     assert store.summary(jun.key).lessons_read == frozenset()
-    again, created = store.sign_in("  mina ")
-    assert (again, created) == (mina, False)
     assert store.learner(mina.key) == mina
+
+
+# On this computer a name is the learner; on a shared server it is only a label.
+NAME_FINDS_THE_LEARNER = {"sqlite": True, "postgres": False}
+
+
+def test_where_progress_is_stored_follows_the_database_url(backend):
+    url, data = backend.settings(backend.place())
+    store = backend.open(backend.place())
+    assert is_shared_database(url) is store.shared is (not NAME_FINDS_THE_LEARNER[backend.name])
+    assert isinstance(open_progress_store(url, data), type(store))
+
+
+def test_a_name_typed_again_is_the_same_learner_on_this_computer_and_a_new_one_on_a_server(backend, store):
+    mina, _ = store.sign_in("Mina")
+    store.record(mina.key, Event("lesson_read", T0, lesson="where-llms-fit"))
+    again, created = store.sign_in("  mina ")
+    if NAME_FINDS_THE_LEARNER[backend.name]:
+        assert (again, created) == (mina, False)
+    else:
+        assert created and again.key != mina.key and again.name == "mina"
+        # The second "Mina" sees none of the first one's progress, and writes none into it.
+        assert store.events(again.key) == [] and store.summary(again.key).lessons_read == frozenset()
+        store.record(again.key, Event("tutor_question", T0 + 1))
+        assert store.events(mina.key) == [Event("lesson_read", T0, lesson="where-llms-fit")]
+        assert store.sign_in("Mina")[0].key not in {mina.key, again.key}  # a third time: a third learner
+    assert store.learner(mina.key) == mina  # the key always brings the first learner back
+    assert store.summary(mina.key).lessons_read == {"where-llms-fit"}
 
 
 def test_events_per_day_count_each_local_calendar_day(store):
@@ -316,22 +343,29 @@ def test_two_writer_threads_with_their_own_connections_lose_nothing(backend):
 
 
 def test_replicas_writing_at_once_for_shared_and_own_learners_lose_nothing_and_duplicate_no_one(backend):
-    """Like a classroom: four app replicas (own stores), each signs in the shared name "Mina" and its
-    own learner at the same moment, then writes events for both, interleaved."""
+    """Like a classroom: four app replicas (own stores) write at once for one learner they all
+    serve (Mina, by her key), and each signs in the same new name "Jun" and its own learner at the
+    same moment. On this computer the four "Jun"s are one learner; on a server, four."""
     place = backend.place()
-    replicas, per_learner = 4, 40
+    mina, _ = backend.open(place).sign_in("Mina")
+    replicas, per_learner = 4, 30
     start = threading.Barrier(replicas, timeout=60)  # a replica that fails breaks it: no hang
     failures: list[BaseException] = []
+    juns: list[str] = []
+    owns: dict[int, str] = {}
 
     def replica(n: int) -> None:
         store = None
         try:
             store = backend.open(place, busy_timeout_s=30)
             start.wait()
-            shared, _ = store.sign_in("Mina")
+            jun, _ = store.sign_in("Jun")
             own, _ = store.sign_in(f"Student {n}")
+            juns.append(jun.key)
+            owns[n] = own.key
             for i in range(per_learner):
-                store.record(shared.key, Event("practice_passed", T0 + i, item=f"r{n}-{i}"))
+                store.record(mina.key, Event("practice_passed", T0 + i, item=f"r{n}-{i}"))
+                store.record(jun.key, Event("practice_passed", T0 + i, item=f"j{n}-{i}"))
                 store.record_many(own.key, [Event("tutor_question", T0 + i), Event("lesson_read", T0 + i, lesson="a")])
         except BaseException as err:  # noqa: BLE001 - reported by the assertion below
             failures.append(err)
@@ -346,15 +380,19 @@ def test_replicas_writing_at_once_for_shared_and_own_learners_lose_nothing_and_d
     for thread in threads:
         thread.join(timeout=120)
     assert failures == []
-    assert backend.query(place, "SELECT COUNT(*) FROM learners") == [(replicas + 1,)]  # one Mina
+    one_jun = NAME_FINDS_THE_LEARNER[backend.name]
+    assert len(set(juns)) == (1 if one_jun else replicas)
+    learners = 1 + replicas + len(set(juns))  # Mina, the students, the Juns
+    assert backend.query(place, "SELECT COUNT(*) FROM learners") == [(learners,)]
     check = backend.open(place)
-    mina, created = check.sign_in("mina")
-    assert not created
     items = [e.item for e in check.events(mina.key)]
     assert sorted(items) == sorted(f"r{n}-{i}" for n in range(replicas) for i in range(per_learner))
+    jun_items = sorted(e.item for key in set(juns) for e in check.events(key))
+    assert jun_items == sorted(f"j{n}-{i}" for n in range(replicas) for i in range(per_learner))
+    if not one_jun:  # each Jun has exactly the events of the replica that created them
+        assert all(len({e.item[:2] for e in check.events(key)}) == 1 for key in juns)
     for n in range(replicas):
-        own, _ = check.sign_in(f"Student {n}")
-        summary = check.summary(own.key)
+        summary = check.summary(owns[n])
         assert (summary.tutor_questions, summary.total_events) == (per_learner, 2 * per_learner)
 
 
@@ -499,6 +537,21 @@ def test_a_later_migration_upgrades_an_older_schema_and_keeps_its_data(backend):
     assert backend.query(place, "SELECT avatar FROM learners") == [("default",)]
     upgraded.close()
     assert backend.open(place, migrations=later).schema_version() == len(MIGRATIONS) + 1  # idempotent
+
+
+def test_a_first_release_database_is_upgraded_with_its_learners_and_progress(backend):
+    """Version 1 kept names unique everywhere; version 2 lets a server have two learners called Mina."""
+    place = backend.place()
+    first = backend.open(place, migrations=backend.migrations[:1])
+    mina, _ = first.sign_in("Mina")
+    first.record_many(mina.key, every_kind())
+    first.close()
+    upgraded = backend.open(place)
+    assert upgraded.schema_version() == len(MIGRATIONS) >= 2
+    assert upgraded.learner(mina.key) == mina and upgraded.events(mina.key) == every_kind()
+    again, created = upgraded.sign_in("Mina")
+    assert (again == mina) is NAME_FINDS_THE_LEARNER[backend.name] is (not created)
+    assert upgraded.events(mina.key) == every_kind()
 
 
 def test_a_failing_migration_changes_nothing(backend):
@@ -666,13 +719,26 @@ def test_another_learners_file_is_rejected_with_nothing_changed(store):
         store.import_json(json.dumps(doc), into_key=jun.key)
     assert err.value.code == "other_learner"
     assert store.events(jun.key) == []
-    # A file claiming a new key but an existing learner's name cannot take over that name.
-    doc["learner"]["key"] = "Zz" * 8
+
+
+def test_a_restored_file_with_an_existing_name_never_reaches_that_learners_progress(backend, store):
+    doc, _ = _valid_doc(store)
+    jun, _ = store.sign_in("Jun")
+    doc["learner"]["key"] = "Zz" * 8  # a new key, but the name of a learner already here
     doc["learner"]["name"] = "JUN"
-    with pytest.raises(ImportRejected) as err:
-        store.import_json(json.dumps(doc), into_key=None)
-    assert err.value.code == "name_taken"
+    if NAME_FINDS_THE_LEARNER[backend.name]:
+        # On this computer the name is the learner: the file cannot take it over.
+        with pytest.raises(ImportRejected) as err:
+            store.import_json(json.dumps(doc), into_key=None)
+        assert err.value.code == "name_taken"
+        assert store.learner("Zz" * 8) is None
+    else:
+        # On a server a name is a label: the file becomes its own learner, found by its key.
+        restored, added = store.import_json(json.dumps(doc), into_key=None)
+        assert (restored.key, restored.name, added) == ("Zz" * 8, "JUN", len(doc["events"]))
+        assert store.summary(restored.key).total_events == len(doc["events"])
     assert store.events(jun.key) == []
+    assert store.learner(jun.key) == jun
 
 
 # --- a database that cannot be used ------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Learner progress: quizzes answered, lessons read, practice passed — saved durably on this machine.
+"""Learner progress: quizzes answered, lessons read, practice passed — saved durably, in a file on
+this computer or in a database server a class shares.
 
 base.py      what progress is made of, the ProgressStore interface, the error types
 names.py     display names, cleaned
@@ -19,7 +20,7 @@ from tutor.progress.base import (
     Summary,
     UnknownLearner,
 )
-from tutor.progress.store import SQLiteProgressStore, open_progress_store, open_store
+from tutor.progress.store import SQLiteProgressStore, is_shared_database, open_progress_store, open_store
 
 __all__ = [
     "EVENT_KINDS",
@@ -33,6 +34,7 @@ __all__ = [
     "SQLiteProgressStore",
     "Summary",
     "UnknownLearner",
+    "is_shared_database",
     "open_progress_store",
     "open_store",
 ]

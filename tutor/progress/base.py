@@ -1,7 +1,8 @@
 """What progress is made of, and the interface every progress store offers.
 
 A learner is a display name plus a random `key` (kept in the page URL as ?learner=<key>, so a
-reload finds the same learner). Everything a learner does is an `Event`; summaries are computed
+reload finds the same learner). On a shared server the key is the only way back: a name there is
+a label, not an identity (see ProgressStore.shared). Everything a learner does is an `Event`; summaries are computed
 from events. The SQLite store (store.py) and the PostgreSQL store for classrooms (postgres.py)
 implement `ProgressStore`; nothing above it knows which one it talks to.
 
@@ -120,8 +121,14 @@ class ProgressStore(Protocol):
     """Where learners and their events live. Every method is one transaction; every failure of
     the database itself is raised as ProgressUnavailable."""
 
+    # False: the database is on this computer and a name typed again is the same learner.
+    # True: a server many people share; a name is only a label, so sign_in always starts a new
+    # learner, who comes back only with their key (see SQLProgressStore.shared).
+    shared: bool
+
     def sign_in(self, name: str) -> tuple[Learner, bool]:
-        """The learner with this display name, created if new; (learner, created)."""
+        """A learner for this display name; (learner, created). Not `shared`: the learner who
+        has the name, created if new. `shared`: always a new learner."""
         ...
 
     def learner(self, key: str) -> Learner | None:

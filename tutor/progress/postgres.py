@@ -9,8 +9,10 @@ says how PostgreSQL differs from SQLite:
   trips, while SQLite's single writer gains nothing from more. The pool bounds how many of the
   server's connections a replica may hold, checks a connection before lending it (a restarted
   server costs no failed quiz answer), and reconnects by itself.
+- Learners: the database is shared, so names are not unique and every sign-in is a new learner
+  (`shared = True`; why in store.py). A learner comes back only with their key.
 - Concurrency: writes run in READ COMMITTED; a new learner is inserted with ON CONFLICT DO NOTHING
-  (two replicas signing in one new name at once end with one learner), an import locks the learner
+  (two replicas restoring one exported file at once end with one learner), an import locks the learner
   row (FOR UPDATE) so two imports of one file cannot add its events twice, and reads run in one
   REPEATABLE READ READ ONLY snapshot, like SQLite's read transaction.
 - Migrations hold a transaction-level advisory lock, so when two replicas start on an empty
@@ -54,6 +56,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         " correct BOOLEAN)",
         "CREATE INDEX events_by_learner_kind ON events (learner_id, kind, at)",
     ),
+    # 1 -> 2: names are labels on a shared server, not identities (see SQLProgressStore.shared):
+    # two learners may both be "Mina". (PostgreSQL named the column's UNIQUE constraint.)
+    ("ALTER TABLE learners DROP CONSTRAINT learners_name_key_key",),
 )
 assert len(MIGRATIONS) == len(SQLITE_MIGRATIONS), "every schema version exists for both databases"
 
@@ -115,6 +120,7 @@ class PostgresProgressStore(SQLProgressStore):
     """The ProgressStore on a PostgreSQL database; one instance per app process, shared by threads."""
 
     MIGRATIONS = MIGRATIONS
+    shared = True  # a server for a class: a name starts a new learner, the key brings one back
     db_errors = (psycopg.Error, PoolTimeout)
     lock_learner_row = " FOR UPDATE"
     quarter_hour_sql = "floor(at / 900)::bigint"  # a plain ::bigint would round, not floor

@@ -71,6 +71,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         " correct INTEGER)",
         "CREATE INDEX events_by_learner_kind ON events (learner_id, kind, at)",
     ),
+    # 1 -> 2: PostgreSQL lets several learners have one name (see SQLProgressStore.shared). On this
+    # computer a name stays one learner, so SQLite has nothing to change.
+    (),
 )
 
 # A day is counted in quarter hours first, then each quarter hour is put on the app's local
@@ -93,6 +96,13 @@ class SQLProgressStore:
     """The ProgressStore logic shared by every SQL backend; a subclass provides the dialect hooks."""
 
     # --- dialect hooks (set or overridden by each backend) -------------------------------------
+    # Where the database lives, and so what a display name means (see sign_in):
+    # False: a file on this computer, used by a few people who share it; typing a name again
+    #        finds that learner again.
+    # True:  a server that a whole class (or anyone who can reach the app) shares. A name is only
+    #        a label: typing "Mina" must not open another Mina's progress, so every sign-in starts
+    #        a new learner, and a learner comes back only with their key (the private link).
+    shared: bool = False
     # Errors of the database driver: turned into ProgressUnavailable by `_unavailable`.
     db_errors: tuple[type[BaseException], ...] = ()
     # Appended to the SELECT of a learner whose events are about to be merged, so two replicas
@@ -185,20 +195,23 @@ class SQLProgressStore:
     # --- learners -----------------------------------------------------------------------------
 
     def sign_in(self, name: str) -> tuple[Learner, bool]:
-        """The learner with this display name, created if new; (learner, created).
+        """A learner for this display name; (learner, created).
 
+        On this computer (`shared` False) the learner already using the name, else a new one. On
+        a shared server always a new learner: a name is a label there, not a way in.
         Raises NameRejected for an empty or too long name."""
         clean = clean_display_name(name)
         with self._transaction(write=True) as conn:
-            existing = self._learner_named(conn, clean)
+            existing = None if self.shared else self._learner_named(conn, clean)
             if existing:
                 return existing, False
             learner = Learner(key=secrets.token_urlsafe(12), name=clean, created_at=time.time())
             if self._insert_learner(conn, learner) is not None:
                 return learner, True
-            # Another app replica created this name between our look-up and our insert. The
-            # insert waited for that transaction to commit, so a new look-up sees its learner.
-            existing = self._learner_named(conn, clean)
+            # Taken. Not shared: another app process created this name between our look-up and
+            # our insert; the insert waited for it to commit, so a new look-up sees its learner.
+            # Shared: only the random key can clash (names are not unique there).
+            existing = None if self.shared else self._learner_named(conn, clean)
             if existing is None:
                 raise ProgressUnavailable("unavailable", "a new learner key collided; try again")
             return existing, False
@@ -212,7 +225,8 @@ class SQLProgressStore:
 
     @staticmethod
     def _insert_learner(conn: Connection, learner: Learner) -> int | None:
-        """The new learner's row id, or None when the key or the name is already taken."""
+        """The new learner's row id, or None when the key (or, where names are unique, the name)
+        is already taken."""
         # ON CONFLICT DO NOTHING instead of an error: a name taken by a concurrent sign-in is not
         # a failure, and in PostgreSQL an error would abort the whole transaction.
         row = conn.execute(
@@ -374,8 +388,9 @@ class SQLProgressStore:
                     raise UnknownLearner(into_key)
                 learner_id = self._insert_learner(conn, doc.learner)
                 if learner_id is None:
-                    # Taken: either the name belongs to another learner here, or another replica
-                    # restored this very file a moment ago (then merge into what it created).
+                    # Taken: either the name belongs to another learner on this computer (names
+                    # are unique only there), or another replica restored this very file a moment
+                    # ago (then merge into what it created).
                     row = self._learner_row_locked(conn, doc.learner.key)
                     if row is None:
                         raise ImportRejected("name_taken", "another learner here already has this name")
@@ -430,6 +445,7 @@ class SQLiteProgressStore(SQLProgressStore):
     """The ProgressStore for one SQLite file; one instance can be shared by many threads."""
 
     MIGRATIONS = MIGRATIONS
+    shared = False  # a file on this computer: a name typed again is the same learner
     db_errors = (sqlite3.Error,)
     quarter_hour_sql = "CAST(at / 900 AS INTEGER)"  # `at` is positive: CAST truncates = floor
     version_table_sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
@@ -494,13 +510,22 @@ def open_store(data_dir: str | Path, **options: Any) -> SQLiteProgressStore:
     return SQLiteProgressStore(Path(data_dir) / DB_FILE_NAME, **options)
 
 
+def is_shared_database(db_url: str) -> bool:
+    """Whether the progress_db_url setting puts progress on a database server shared by many
+    computers (True: the store's `shared` rules apply) rather than in the SQLite file on this one.
+
+    The UI asks this (not an open store) so it can say where progress goes even when the database
+    cannot be reached."""
+    return bool((db_url or "").strip())
+
+
 def open_progress_store(db_url: str, data_dir: str | Path, **options: Any) -> ProgressStore:
     """The store the settings choose: SQLite in `data_dir` when `db_url` is empty, else the
     PostgreSQL database `db_url` names (postgresql://user:password@host:port/database).
 
     Raises ProgressUnavailable("bad_url") for any other kind of URL."""
     url = (db_url or "").strip()
-    if not url:
+    if not is_shared_database(url):
         return open_store(data_dir, **options)
     if url.startswith(POSTGRES_SCHEMES):
         # Imported here so a laptop that never uses PostgreSQL never loads its driver.

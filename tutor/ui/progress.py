@@ -1,7 +1,10 @@
 """Progress in the UI: who is learning, quizzes at the end of lessons, and saving what they do.
 
 The learner is remembered in the URL (?learner=<key>) so a reload or a bookmark finds them again;
-profile_sidebar() puts it back into the URL on every page. The store is opened once per process
+profile_sidebar() puts it back into the URL on every page. Where progress is stored changes what a
+name means (see ProgressStore.shared): on this computer a name typed again finds the learner again;
+on a shared server every name starts a new learner, so right after sign-in the learner is shown
+their private link (the URL with their key), the only way back. The store is opened once per process
 and data folder. When the database cannot be used, every function here keeps the app working and
 the sidebar says "progress is not being saved".
 
@@ -28,6 +31,7 @@ from tutor.progress import (
     ProgressUnavailable,
     Summary,
     UnknownLearner,
+    is_shared_database,
     open_progress_store,
 )
 from tutor.progress.transfer import KEY_PATTERN
@@ -39,6 +43,8 @@ ERROR_KEY = "prog_saving_error"  # session: code of the last database failure, o
 QUIZ_KEY = "prog_quiz"  # session: {lesson id: {question id: {"choice": int, "correct": bool}}}
 ATTEMPT_KEY = "prog_quiz_attempt"  # session: {"lesson/question": n}; a retry gets a fresh radio
 NOTICE_KEY = "prog_notice"  # session: (kind, text) shown once in the sidebar
+SHOW_LINK_KEY = "prog_show_link"  # session: True from a sign-in on a server until "I have saved my link"
+COME_BACK_ERROR_KEY = "prog_come_back_error"  # session: the pasted link was not found
 
 T = TypeVar("T")
 
@@ -83,9 +89,28 @@ def saving_error() -> str | None:
     return st.session_state.get(ERROR_KEY)
 
 
+def progress_on_server() -> bool:
+    """True when progress goes to a database server many people share (progress_db_url is set),
+    False when it goes to the file on this computer. Known even when the database is down."""
+    return is_shared_database(load_settings().progress_db_url)
+
+
+def _stored_key(name: str) -> str:
+    return f"progress.stored.{'server' if progress_on_server() else 'this_computer'}.{name}"
+
+
+def stored_text(name: str, lang: str) -> str:
+    """A sentence that depends on where progress is stored: progress.stored.<place>.<name>."""
+    return t(_stored_key(name), lang)
+
+
 def saving_off_text(code: str, lang: str) -> str:
-    text = t(f"progress.saving_off.{code}", lang)
-    return t("progress.saving_off.unavailable", lang) if text.startswith("progress.") else text
+    """Why progress is not being saved: said for a file or for a server where the two differ."""
+    for key in (_stored_key(f"saving_off.{code}"), f"progress.saving_off.{code}"):
+        text = t(key, lang)
+        if text != key:
+            return text
+    return t("progress.saving_off.unavailable", lang)
 
 
 def escape_markdown(text: str) -> str:
@@ -122,7 +147,7 @@ def current_learner() -> Learner | None:
     if found is None:
         # A stale or mistyped link: say so once and start fresh.
         del st.query_params[LEARNER_PARAM]
-        st.session_state[NOTICE_KEY] = ("warning", "progress.profile.unknown_link")
+        st.session_state[NOTICE_KEY] = ("warning", _stored_key("unknown_link"))
         return in_session
     _adopt(found)
     _forget_session_answers()
@@ -134,9 +159,18 @@ def _forget_session_answers() -> None:
     st.session_state[ATTEMPT_KEY] = {}
 
 
+def sign_in_as(learner: Learner) -> None:
+    """Sign this tab in as a learner who just typed a name or restored a file. On a server, their
+    private link is shown until they say it is saved: without it they cannot come back."""
+    _adopt(learner)
+    _forget_session_answers()
+    st.session_state[SHOW_LINK_KEY] = progress_on_server()
+
+
 def sign_out() -> None:
     """Forget the learner in this browser tab (their progress stays saved)."""
     st.session_state[LEARNER_KEY] = None
+    st.session_state[SHOW_LINK_KEY] = False
     if LEARNER_PARAM in st.query_params:
         del st.query_params[LEARNER_PARAM]
     _forget_session_answers()
@@ -158,8 +192,7 @@ def _on_sign_in(where: str) -> None:
         return
     st.session_state[error_key] = None
     st.session_state[ERROR_KEY] = None
-    _adopt(learner)
-    _forget_session_answers()
+    sign_in_as(learner)
     st.session_state[NOTICE_KEY] = ("success", "progress.profile.welcome_new" if created else
                                     "progress.profile.welcome_back")
 
@@ -169,13 +202,70 @@ def name_form(lang: str, where: str) -> None:
     st.text_input(
         t("progress.profile.name_label", lang),
         key=f"prog_name_{where}",
-        help=t("progress.profile.name_help", lang),
+        help=stored_text("name_help", lang),
         placeholder="Mina / 민아",
     )
     st.button(t("progress.profile.start", lang), key=f"prog_start_{where}", on_click=_on_sign_in, args=(where,))
     error = st.session_state.get(f"prog_name_error_{where}")
     if error:
         st.error(t(f"progress.profile.name_errors.{error}", lang), icon=":material/error:")
+
+
+def private_link(key: str) -> str:
+    """The link that brings a learner back: this page's address (as the browser sees it, so it
+    works behind a proxy) with ?learner=<key>."""
+    return f"{st.context.url or ''}?{LEARNER_PARAM}={key}"
+
+
+def private_link_box(learner: Learner, lang: str) -> None:
+    """The learner's private link in a code block (which has a copy button), and why to keep it."""
+    st.markdown(t("progress.private_link.keep", lang))
+    st.code(private_link(learner.key), language=None, wrap_lines=True)
+    st.caption(t("progress.private_link.secret", lang))
+
+
+def private_link_panel(learner: Learner, lang: str, where: str) -> None:
+    """On a server, right after sign-in: the private link, boxed, until "I have saved my link"."""
+    if not (st.session_state.get(SHOW_LINK_KEY) and progress_on_server()):
+        return
+    with st.container(border=True):
+        st.markdown(f"**{t('progress.private_link.title', lang)}**")
+        private_link_box(learner, lang)
+        st.button(t("progress.private_link.saved", lang), key=f"prog_link_saved_{where}", icon=":material/check:",
+                  on_click=lambda: st.session_state.update({SHOW_LINK_KEY: False}))
+
+
+def _learner_key_in(text: object) -> str | None:
+    """The learner key in a pasted private link (or a bare key), or None."""
+    if not isinstance(text, str) or len(text) > 2000:
+        return None
+    text = text.strip()
+    found = re.search(rf"[?&]{LEARNER_PARAM}=([^&#\s]+)", text)
+    key = found.group(1) if found else text
+    return key if KEY_PATTERN.match(key) else None
+
+
+def _on_come_back() -> None:
+    key = _learner_key_in(st.session_state.get("prog_come_back_link"))
+    found = None if key is None else _safely(lambda store: store.learner(key), None)
+    if found is None:
+        st.session_state[COME_BACK_ERROR_KEY] = saving_error() is None  # a down database says so itself
+        return
+    st.session_state[COME_BACK_ERROR_KEY] = False
+    _adopt(found)
+    _forget_session_answers()
+    st.session_state[NOTICE_KEY] = ("success", "progress.profile.welcome_back")
+
+
+def come_back_form(lang: str) -> None:
+    """On a server: paste a private link to come back (a bookmark is the usual way; this is for a
+    link kept in a note or sent to oneself)."""
+    st.text_input(t("progress.private_link.come_back_label", lang), key="prog_come_back_link",
+                  placeholder="https://…?learner=…")
+    st.button(t("progress.private_link.come_back_button", lang), key="prog_come_back", on_click=_on_come_back,
+              icon=":material/login:")
+    if st.session_state.get(COME_BACK_ERROR_KEY):
+        st.error(t("progress.private_link.come_back_not_found", lang), icon=":material/error:")
 
 
 def profile_sidebar(lang: str) -> Learner | None:
@@ -188,8 +278,15 @@ def profile_sidebar(lang: str) -> Learner | None:
             st.markdown(t("progress.profile.signed_in", lang, name=escape_markdown(learner.name)))
             if notice:
                 getattr(st, notice[0])(t(notice[1], lang, name=escape_markdown(learner.name)))
+            on_server = progress_on_server()
+            if on_server and st.session_state.get(SHOW_LINK_KEY):
+                private_link_panel(learner, lang, "sidebar")
+            elif on_server:
+                with st.expander(t("progress.private_link.title", lang), icon=":material/key:"):
+                    private_link_box(learner, lang)
             st.button(t("progress.profile.switch", lang), key="prog_switch", on_click=sign_out,
-                      type="tertiary", icon=":material/switch_account:")
+                      type="tertiary", icon=":material/switch_account:",
+                      help=t("progress.private_link.switch_help", lang) if on_server else None)
         else:
             st.markdown(f"**{t('progress.profile.heading', lang)}**")
             if notice:

@@ -242,3 +242,21 @@ def test_reshape_with_top_k_off_keeps_the_unlisted_rest_as_one_lump(server):
     weights = [math.sqrt(p) for p in [*PROBS.values(), rest]]
     assert [c.prob for c in dist.choices] == pytest.approx([w / sum(weights) for w in weights[:-1]])
     assert dist.rest_prob == pytest.approx(weights[-1] / sum(weights))
+
+
+def test_makefile_builds_the_llama_cpp_python_version_the_code_was_checked_with():
+    from tutor.llm.llama_server import LLAMA_CPP_PYTHON_VERSION, ROOT
+
+    assert f"LLAMA_CPP_VERSION := {LLAMA_CPP_PYTHON_VERSION}\n" in (ROOT / "Makefile").read_text()
+
+
+@pytest.mark.real_model  # needs the prepared default model's tokenizer on disk
+def test_a_local_tokenizer_that_splits_text_unlike_the_server_is_not_used(server):
+    from tutor.llm.catalog import DEFAULT_MODEL
+
+    server.script.models = [DEFAULT_MODEL]  # same name as the catalogued model, but it tokenizes per character
+    settings = Settings(backend="openai", openai_base_url=server.base_url, openai_model=DEFAULT_MODEL,
+                        cache_dir=load_settings().cache_dir)
+    engine = load_engine(settings=settings)
+    assert engine.count_tokens("The cat sat") == len("The cat sat")
+    assert any(r["path"] == "/extras/tokenize" for r in server.script.requests)

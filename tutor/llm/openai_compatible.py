@@ -437,8 +437,21 @@ def connect(settings: Settings, progress: Callable[[float, str], None] | None = 
     )
     report(0.6, "warmup")
     engine.check_model()
+    if tokenizer is not None and not _tokenizers_agree(engine, tokenizer):
+        engine.tokenizer = engine._server_tokenizer()  # same name, other model: trust the server
     report(1.0, "done")
     return engine
+
+
+_PROBE = "Tokens: 토큰은 글자 조각입니다. The cat sat on the mat!"  # Latin, Hangul, punctuation
+
+
+def _tokenizers_agree(engine: OpenAICompatibleEngine, local: TextTokenizer) -> bool:
+    """Does the local tokenizer split a probe text like the server does? (True if it cannot tell.)"""
+    try:
+        return engine._server_tokenizer().encode(_PROBE) == local.encode(_PROBE)
+    except (EngineError, KeyError, ValueError, TypeError):
+        return True  # not a llama.cpp server: no tokenize endpoint, so we trust the model name
 
 
 def _local_tokenizer(model: str, cache_dir: str) -> TextTokenizer | None:

@@ -282,14 +282,13 @@ class OpenAICompatibleEngine:
                 response = requests.request(
                     method, url, json=body, headers=self._headers(), stream=stream, timeout=timeout
                 )
-            except requests.exceptions.ConnectTimeout:
-                last = _unreachable(self.base_url, attempt + 1)
-                continue
-            except requests.exceptions.ReadTimeout as err:
+            except requests.exceptions.ReadTimeout as err:  # connected, then silence: do not pile on
                 raise _slow(self.base_url, read_timeout) from err
-            except requests.exceptions.ConnectionError:
+            except requests.exceptions.ConnectionError:  # refused, reset, or no answer to connect
                 last = _unreachable(self.base_url, attempt + 1)
                 continue
+            except requests.exceptions.RequestException as err:  # e.g. a reply cut off midway
+                raise EngineError("server_error", f"The server at {self.base_url} failed: {err}") from err
             if response.status_code in _RETRY_STATUSES and attempt + 1 < attempts:
                 response.close()
                 continue

@@ -9,7 +9,7 @@ export TRANSFORMERS_OFFLINE := 1
 export OMP_WAIT_POLICY := PASSIVE
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test prepare bench lint clean chromium
+.PHONY: run test prepare bench lint clean chromium llama-server
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +38,25 @@ chromium:
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk fonts-noto-color-emoji >/dev/null; \
 		else echo "The browser test needs: sudo apt-get install -y chromium fonts-noto-cjk fonts-noto-color-emoji"; fi; fi
 
-test: prepare chromium lint
+# llama.cpp's OpenAI-compatible server (tests of the "openai" backend), in its own venv: it is not an
+# app dependency. It compiles from source (measured: see README), so the built wheel is kept in
+# $(WHEELS) and later builds, fresh clones included, install it in seconds.
+LLAMA_VENV := .venv-llama
+LLAMA_CPP_VERSION := 0.3.36
+WHEELS := $(HOME)/.cache/llm-tutor/wheels
+
+$(LLAMA_VENV)/.installed:
+	$(PYTHON) -m venv $(LLAMA_VENV)
+	@if ! ls $(WHEELS)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl >/dev/null 2>&1; then \
+		echo "Building llama-cpp-python $(LLAMA_CPP_VERSION) from source (several minutes on 2 cores)..."; \
+		CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(LLAMA_VENV)/bin/pip wheel -q --no-deps \
+			'llama-cpp-python==$(LLAMA_CPP_VERSION)' -w $(WHEELS); fi
+	$(LLAMA_VENV)/bin/pip install -q --prefer-binary --find-links $(WHEELS) 'llama-cpp-python[server]==$(LLAMA_CPP_VERSION)'
+	touch $@
+
+llama-server: $(LLAMA_VENV)/.installed
+
+test: prepare chromium lint llama-server
 	$(BIN)/python -m pytest
 
 bench: prepare
@@ -48,4 +66,4 @@ lint: $(VENV)/.deps
 	$(BIN)/ruff check tutor pages tests bench streamlit_app.py
 
 clean:
-	rm -rf $(VENV) test-artifacts .pytest_cache
+	rm -rf $(VENV) $(LLAMA_VENV) test-artifacts .pytest_cache

@@ -78,8 +78,9 @@ def test_lab_top_tokens_sum_to_at_most_one_and_top1_matches_the_local_engine(rem
         assert 0 < sum(raw) <= 1.0 + 1e-6 and served.rest_raw_prob >= 0
         assert served.choices[0].token == local.choices[0].token, (prompt, served.choices[:3], local.choices[:3])
         assert served.choices[0].id == local.choices[0].id
-        # same weights, different arithmetic (llama.cpp's Q4_K kernels vs de-quantized fp32)
-        assert served.choices[0].raw_prob == pytest.approx(local.choices[0].raw_prob, abs=0.1)
+        # same weights, different arithmetic (llama.cpp's Q4_K kernels vs de-quantized fp32): measured
+        # within 0.025 of each other on these prompts
+        assert served.choices[0].raw_prob == pytest.approx(local.choices[0].raw_prob, abs=0.05)
 
 
 def test_killing_the_server_mid_answer_keeps_the_partial_answer_and_says_it_was_cut(tmp_path_factory):

@@ -260,3 +260,15 @@ def test_a_local_tokenizer_that_splits_text_unlike_the_server_is_not_used(server
     engine = load_engine(settings=settings)
     assert engine.count_tokens("The cat sat") == len("The cat sat")
     assert any(r["path"] == "/extras/tokenize" for r in server.script.requests)
+
+
+def test_byte_tokens_of_one_korean_syllable_are_grouped_into_one_readable_piece():
+    from tutor.llm.base import readable_pieces
+
+    # a byte-level tokenizer: one id per UTF-8 byte, so '한' is three ids that alone decode to '\ufffd'
+    def decode(ids: list[int]) -> str:
+        return bytes(ids).decode("utf-8", errors="replace")
+
+    pieces = readable_pieces(list("a한".encode()), decode)
+    assert [p.text for p in pieces] == ["a", "한"]
+    assert pieces[1].ids == list("한".encode())

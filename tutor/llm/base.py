@@ -6,7 +6,7 @@ A local transformers model implements it (tutor.llm.local); tests use a scripted
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -145,3 +145,26 @@ def check_messages(messages: object) -> None:
             or not isinstance(message.get("content"), str)
         ):
             raise EngineError("bad_input", f"Each message needs a role ({', '.join(sorted(CHAT_ROLES))}) and text.")
+
+
+_MAX_GROUP = 16  # a readable piece never needs more byte tokens than this (guards real U+FFFD input)
+
+
+def readable_pieces(ids: list[int], decode: Callable[[list[int]], str]) -> list[TokenPiece]:
+    """Group token ids so every piece decodes to readable text.
+
+    A byte-level tokenizer may cut the Korean syllable '한' (3 bytes in UTF-8) into several
+    tokens, each of which alone decodes to '\ufffd'. We add tokens to a group until the group
+    decodes to complete characters, then show the group as one piece with all its ids.
+    """
+    pieces: list[TokenPiece] = []
+    group: list[int] = []
+    for token_id in ids:
+        group.append(token_id)
+        piece = decode(group)
+        if "\ufffd" not in piece or len(group) >= _MAX_GROUP:
+            pieces.append(TokenPiece(text=piece, ids=group))
+            group = []
+    if group:
+        pieces.append(TokenPiece(text=decode(group), ids=group))
+    return pieces

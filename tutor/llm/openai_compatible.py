@@ -44,9 +44,9 @@ from tutor.llm.base import (
     TokenPiece,
     check_messages,
     check_text,
+    readable_pieces,
 )
 
-_MAX_GROUP = 16  # a readable piece never needs more byte tokens than this
 _CONNECT_TIMEOUT_S = 5.0  # on a LAN a server that does not accept within 5 s is not there
 _FIRST_BACKOFF_S = 0.5  # retry waits 0.5 s, 1 s, 2 s, ... (doubling), so a restarting server has time
 _STATUS_TIMEOUT_S = 2.0  # the sidebar's "is the server up?" question must not freeze the page
@@ -629,29 +629,6 @@ def _reshape(
     keep &= sampling.top_p_mask(probs, top_p)
     probs = sampling.softmax(sampling.mask_logits(scaled, keep))
     return [float(p) for p in probs[:-1]], [bool(k) for k in keep[:-1]]
-
-
-# ---- readable pieces ---------------------------------------------------------------------------
-
-
-def readable_pieces(ids: list[int], decode: Callable[[list[int]], str]) -> list[TokenPiece]:
-    """Group token ids so every piece decodes to readable text (see TransformersEngine.tokenize).
-
-    A byte-level tokenizer may cut the Korean syllable '한' (3 bytes in UTF-8) into several
-    tokens, each of which alone decodes to '\ufffd'; we add tokens to a group until it decodes to
-    complete characters.
-    """
-    pieces: list[TokenPiece] = []
-    group: list[int] = []
-    for token_id in ids:
-        group.append(token_id)
-        piece = decode(group)
-        if "\ufffd" not in piece or len(group) >= _MAX_GROUP:
-            pieces.append(TokenPiece(text=piece, ids=group))
-            group = []
-    if group:
-        pieces.append(TokenPiece(text=decode(group), ids=group))
-    return pieces
 
 
 # ---- errors ------------------------------------------------------------------------------------

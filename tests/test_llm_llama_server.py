@@ -14,7 +14,7 @@ from tutor.config import Settings, load_settings
 from tutor.llm import engine_status, load_engine
 from tutor.llm.catalog import DEFAULT_MODEL
 from tutor.llm.llama_server import LlamaServer, llama_python, served_gguf, start_llama_server
-from tutor.llm.openai_compatible import OpenAICompatibleEngine
+from tutor.llm.openai_compatible import OpenAICompatibleEngine, ServerConfig
 
 pytestmark = pytest.mark.llama_server
 
@@ -115,3 +115,13 @@ def test_the_server_runs_the_pinned_llama_cpp_python(llama):
     code = "import importlib.metadata as m; print(m.version('llama_cpp_python'))"
     installed = subprocess.run([str(llama_python()), "-c", code], capture_output=True, text=True, check=True)
     assert installed.stdout.strip() == LLAMA_CPP_PYTHON_VERSION
+
+
+def test_without_a_local_tokenizer_korean_text_splits_into_readable_pieces_via_the_server(llama):
+    engine = OpenAICompatibleEngine(ServerConfig(base_url=llama.base_url, model=DEFAULT_MODEL))
+    text = "임베딩은 쀍 웱"  # the last two syllables are rare: byte tokens that alone are not text
+    pieces = engine.tokenize(text)
+    assert "".join(p.text for p in pieces) == text
+    assert all("\ufffd" not in p.text for p in pieces)
+    assert engine.count_tokens(text) == sum(len(p.ids) for p in pieces)
+    assert [len(p.ids) for p in pieces if p.text.strip() in ("쀍", "웱")] == [3, 2]

@@ -204,7 +204,8 @@ def test_without_a_local_tokenizer_the_server_tokenizes(server):
 def test_bad_input_is_refused_before_any_request(server):
     engine = engine_for(server)
     for call in (lambda: engine.stream_chat([]), lambda: engine.stream_completion(""),
-                 lambda: engine.stream_chat(MESSAGES, max_new_tokens=0), lambda: engine.count_tokens(None)):
+                 lambda: engine.stream_chat(MESSAGES, max_new_tokens=0), lambda: engine.count_tokens(None),
+                 lambda: engine.stream_chat(MESSAGES, temperature="hot"), lambda: engine.stream_completion("x", top_p=2)):
         with pytest.raises(EngineError) as caught:
             call()
         assert caught.value.code == "bad_input"

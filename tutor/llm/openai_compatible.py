@@ -332,6 +332,9 @@ class OpenAICompatibleEngine:
     def _sampling_body(self, max_new_tokens: int, temperature: float, top_p: float, seed: int | None) -> dict:
         if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 1:
             raise EngineError("bad_input", f"max_new_tokens must be a positive integer, got {max_new_tokens!r}.")
+        for label, value, high in (("temperature", temperature, 10.0), ("top_p", top_p, 1.0)):
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= high:
+                raise EngineError("bad_input", f"{label} must be a number between 0 and {high:g}, got {value!r}.")
         body: dict[str, Any] = {
             "model": self.name,
             "stream": True,
@@ -365,6 +368,10 @@ class OpenAICompatibleEngine:
                 )
             except requests.exceptions.RequestException as err:
                 raise _unreachable(self.base_url, 1) from err
+            if path == "/extras/detokenize" and response.status_code == 500:
+                # llama-cpp-python fails to decode bytes that are only part of a character ('한' is
+                # 3 bytes): report them as unreadable, so readable_pieces keeps grouping
+                return {"text": "\ufffd"}
             if response.status_code >= 400:
                 raise EngineError(
                     "tokenizer_unavailable",

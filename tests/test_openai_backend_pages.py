@@ -1,0 +1,43 @@
+"""Pages through the real router with backend = "openai": they talk to a server without knowing it."""
+from __future__ import annotations
+
+import pytest
+
+from tests.fake_openai_server import FakeOpenAIServer
+
+PAGE = "pages/tutor_chat.py"
+
+
+@pytest.fixture
+def server_backend(monkeypatch, tmp_path):
+    """Settings point at a scripted server; no local tokenizer (empty cache), so the server tokenizes."""
+    import tutor.ui.model as model_ui
+
+    with FakeOpenAIServer() as server:
+        monkeypatch.setenv("LLM_TUTOR_BACKEND", "openai")
+        monkeypatch.setenv("LLM_TUTOR_OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("LLM_TUTOR_OPENAI_MODEL", "fake-model")
+        monkeypatch.setenv("LLM_TUTOR_OPENAI_MAX_RETRIES", "0")
+        monkeypatch.setenv("LLM_TUTOR_CACHE_DIR", str(tmp_path))
+        model_ui.reset_engines()
+        yield server
+        model_ui.reset_engines()
+
+
+def test_tutor_page_answers_through_the_server(open_page, server_backend):
+    at = open_page(PAGE, lang="en")
+    at.chat_input[0].set_value("What does temperature do when sampling?").run()
+    assert not at.exception
+    answer = at.session_state["chat_history"][-1]
+    assert answer["role"] == "assistant" and answer["content"] == "".join(server_backend.script.pieces)
+    chat = [r for r in server_backend.script.requests if r["path"] == "/v1/chat/completions"]
+    assert chat and chat[-1]["body"]["stream"] is True
+
+
+def test_tutor_page_explains_politely_when_the_server_is_gone(open_page, server_backend):
+    server_backend.__exit__()  # the server goes away before the learner asks
+    at = open_page(PAGE, lang="en")
+    at.chat_input[0].set_value("What does temperature do when sampling?").run()
+    assert not at.exception
+    shown = " ".join(e.value for e in at.error) + " ".join(m.value for m in at.markdown)
+    assert "cannot be reached" in shown

@@ -41,3 +41,17 @@ def test_tutor_page_explains_politely_when_the_server_is_gone(open_page, server_
     assert not at.exception
     shown = " ".join(e.value for e in at.error) + " ".join(m.value for m in at.markdown)
     assert "cannot be reached" in shown
+
+
+def test_next_token_lab_draws_the_servers_probabilities(open_page, server_backend):
+    from tests.fake_openai_server import logprobs_of
+    from tutor.i18n import t_list
+
+    server_backend.script.logprobs = logprobs_of({" mat": 0.5, " floor": 0.2, " bed": 0.1})
+    at = open_page("pages/next_token_lab.py", lang="en", query={"tab": "predict"}, timeout=90)
+    assert not at.exception, at.exception
+    asks = [r["body"] for r in server_backend.script.requests if r["path"] == "/v1/completions"]
+    assert asks and asks[-1]["prompt"] == t_list("lab.examples", "en")[0] and asks[-1]["max_tokens"] == 1
+    (dist, _fitted), = at.session_state["lab_dist_memo"].values()  # what the page drew
+    assert [c.token for c in dist.choices] == [" mat", " floor", " bed"]
+    assert dist.alternatives_capped == 3  # the lab asked for 40; this server knows only three

@@ -55,3 +55,15 @@ def test_next_token_lab_draws_the_servers_probabilities(open_page, server_backen
     (dist, _fitted), = at.session_state["lab_dist_memo"].values()  # what the page drew
     assert [c.token for c in dist.choices] == [" mat", " floor", " bed"]
     assert dist.alternatives_capped == 3  # the lab asked for 40; this server knows only three
+
+
+def test_tutor_page_keeps_and_marks_the_partial_answer_when_the_server_dies_mid_answer(open_page, server_backend):
+    from tutor.i18n import t
+
+    server_backend.script.die_after = 3
+    at = open_page(PAGE, lang="en")
+    at.chat_input[0].set_value("What does temperature do when sampling?").run()
+    assert not at.exception
+    answer = at.session_state["chat_history"][-1]
+    assert answer["content"] == "".join(server_backend.script.pieces[:3]).strip()
+    assert answer["error"].startswith(t("chat.model_failed_during", "en")) and "cut short" in answer["error"]

@@ -4,6 +4,7 @@ Needs `.venv-llama` (make llama-server). The server runs on a free loopback port
 """
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -125,3 +126,28 @@ def test_without_a_local_tokenizer_korean_text_splits_into_readable_pieces_via_t
     assert all("\ufffd" not in p.text for p in pieces)
     assert engine.count_tokens(text) == sum(len(p.ids) for p in pieces)
     assert [len(p.ids) for p in pieces if p.text.strip() in ("쀍", "웱")] == [3, 2]
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time a process has used so far (user + system), from /proc."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_stop_hangs_up_and_the_server_stops_writing_the_answer(remote, llama):
+    import threading
+
+    stop = threading.Event()
+    got = []
+    messages = [{"role": "user", "content": "Count from 1 to 500, one number per line."}]
+    for piece in remote.stream_chat(messages, max_new_tokens=300, stop=stop, timeout_s=300):
+        got.append(piece)
+        if len(got) == 3:
+            stop.set()
+    assert len(got) <= 4
+    # a server still writing the other ~297 tokens keeps its cores busy (measured: seconds of CPU
+    # per second); one that noticed the hang-up sits idle
+    time.sleep(1.0)
+    before = cpu_seconds(llama.process.pid)
+    time.sleep(2.0)
+    assert cpu_seconds(llama.process.pid) - before < 0.3

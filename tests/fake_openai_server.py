@@ -25,6 +25,7 @@ class Script:
     head_delay_s: float = 0.0  # silence before the reply starts (a slow server)
     stall_after: int | None = None  # stop sending (but keep the connection) after this many pieces
     die_after: int | None = None  # drop the connection after this many pieces (a killed server)
+    finish_reason: bool = True  # False: [DONE] with no finish reason (llama.cpp interrupting a stream)
     fail_first: list[int] = field(default_factory=list)  # statuses for the first requests, then normal
     logprobs: dict[str, float] = field(default_factory=dict)  # token text -> log-probability
     logprobs_cap: int | None = None  # return at most this many alternatives
@@ -132,6 +133,9 @@ class _Handler(BaseHTTPRequestHandler):
                 choice = {"delta": {"content": piece}} if chat else {"text": piece}
                 self._chunk(f"data: {json.dumps({'choices': [choice]})}\n\n")
                 time.sleep(script.piece_delay_s)
+            if script.finish_reason:
+                last = {"delta": {}, "finish_reason": "stop"} if chat else {"text": "", "finish_reason": "stop"}
+                self._chunk(f"data: {json.dumps({'choices': [last]})}\n\n")
             self._chunk("data: [DONE]\n\n")
             self._chunk("")  # the closing zero-length chunk
         except (BrokenPipeError, ConnectionResetError):

@@ -151,3 +151,23 @@ def test_stop_hangs_up_and_the_server_stops_writing_the_answer(remote, llama):
     before = cpu_seconds(llama.process.pid)
     time.sleep(2.0)
     assert cpu_seconds(llama.process.pid) - before < 0.3
+
+
+def test_two_learners_asking_at_once_both_get_whole_answers(remote):
+    import threading
+
+    results: dict[int, object] = {}
+
+    def ask(n: int) -> None:
+        messages = [{"role": "user", "content": f"Say {n} short words about cats."}]
+        try:
+            results[n] = "".join(remote.stream_chat(messages, max_new_tokens=16, timeout_s=300))
+        except Exception as err:  # noqa: BLE001 - recorded for the assertion
+            results[n] = err
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(300)
+    assert all(isinstance(r, str) and r.strip() for r in results.values()) and len(results) == 2, results

@@ -273,3 +273,12 @@ def test_byte_tokens_of_one_korean_syllable_are_grouped_into_one_readable_piece(
     pieces = readable_pieces(list("a한".encode()), decode)
     assert [p.text for p in pieces] == ["a", "한"]
     assert pieces[1].ids == list("한".encode())
+
+
+def test_an_answer_ended_without_a_finish_reason_is_reported_as_cut(server):
+    server.script.finish_reason = False
+    got = []
+    with pytest.raises(EngineError) as caught:
+        for piece in engine_for(server).stream_chat(MESSAGES):
+            got.append(piece)
+    assert caught.value.code == "stream_interrupted" and got == server.script.pieces

@@ -111,9 +111,13 @@ def start_llama_server(
     n_threads: int | None = None,
     python: Path | None = None,
     startup_timeout_s: float = 180.0,
+    interrupt_requests: bool = False,
     extra_args: tuple[str, ...] = (),
 ) -> LlamaServer:
     """Launch `python -m llama_cpp.server` on loopback and wait until it lists the model.
+
+    interrupt_requests=False makes concurrent requests wait their turn; llama-cpp-python's default
+    (True) ends a running answer early, with a normal-looking [DONE], whenever another one arrives.
 
     Its output goes to `log_path` (a pipe nobody reads would fill up and freeze the server).
     Raises EngineError("server_failed") with the log's tail if it exits or does not come up.
@@ -130,6 +134,7 @@ def start_llama_server(
         "--model", str(gguf), "--model_alias", model_alias,
         "--host", "127.0.0.1", "--port", str(port),
         "--n_ctx", str(n_ctx), "--n_threads", str(threads), "--n_threads_batch", str(threads),
+        "--interrupt_requests", "true" if interrupt_requests else "false",
         *extra_args,
     ]  # fmt: skip
     log_path.parent.mkdir(parents=True, exist_ok=True)

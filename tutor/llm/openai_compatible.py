@@ -541,6 +541,7 @@ def _read_into(
         return
     opened.append(response)
     buffer = b""
+    finished = False  # a chunk said why the answer ended ("stop", "length")
     try:
         for chunk in response.iter_content(chunk_size=None):
             buffer += chunk
@@ -548,10 +549,15 @@ def _read_into(
             for line in lines:
                 event = _event_data(line.decode("utf-8", errors="replace"))
                 if event == "[DONE]":
-                    pieces.put(_DONE)
+                    # [DONE] with no finish reason: the server cut the answer short (llama.cpp's
+                    # server does that to a stream when another request arrives, unless started
+                    # with --interrupt_requests false)
+                    pieces.put(_DONE if finished else ConnectionError("the answer ended without a finish reason"))
                     return
-                if isinstance(event, dict) and (piece := piece_of(event)):
-                    pieces.put(piece)
+                if isinstance(event, dict):
+                    finished = finished or _finish_reason(event) is not None
+                    if piece := piece_of(event):
+                        pieces.put(piece)
         # the connection ended cleanly but without [DONE]: the server went away mid-answer
         pieces.put(ConnectionError("the stream ended before [DONE]"))
     except Exception as err:  # noqa: BLE001 - handed to the consumer, who decides what it means
@@ -590,6 +596,12 @@ def _event_data(line: str) -> Any:
         return json.loads(payload)
     except ValueError:
         return None
+
+
+def _finish_reason(event: dict) -> str | None:
+    """Why the answer ended ("stop", "length"), on the last chunk of an OpenAI-style stream."""
+    choices = event.get("choices") or [{}]
+    return choices[0].get("finish_reason")
 
 
 def _chat_piece(event: dict) -> str:
@@ -661,7 +673,7 @@ def _slow(base_url: str, timeout_s: float, *, partial: bool = False) -> EngineEr
 def _interrupted(base_url: str) -> EngineError:
     return EngineError(
         "stream_interrupted",
-        f"The connection to the model server at {base_url} broke in the middle of the answer: "
+        f"The model server at {base_url} stopped in the middle of the answer: "
         "the answer is cut short (what arrived so far is kept).",
         hint="Ask again when the server is back.",
     )

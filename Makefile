@@ -9,7 +9,7 @@ export TRANSFORMERS_OFFLINE := 1
 export OMP_WAIT_POLICY := PASSIVE
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test prepare bench lint clean chromium llama-server
+.PHONY: run test prepare bench lint clean system-deps llama-server
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,11 +32,14 @@ run: prepare
 	$(BIN)/streamlit run streamlit_app.py --server.port $(PORT) --server.headless true \
 		--browser.gatherUsageStats false
 
-# The browser test needs Debian's Chromium, CJK and emoji fonts; install them when we can (root), else say how.
-chromium:
-	@if ! command -v chromium >/dev/null 2>&1 || ! dpkg -s fonts-noto-cjk fonts-noto-color-emoji >/dev/null 2>&1; then \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk fonts-noto-color-emoji >/dev/null; \
-		else echo "The browser test needs: sudo apt-get install -y chromium fonts-noto-cjk fonts-noto-color-emoji"; fi; fi
+# Debian packages the tests use: Chromium, CJK and emoji fonts for the browser test; PostgreSQL for the
+# progress store's postgres tests (they start a throwaway server of their own); g++ to build llama.cpp's
+# server once (make llama-server). Installed when we can (root), else we say how.
+SYSTEM_DEPS := chromium fonts-noto-cjk fonts-noto-color-emoji postgresql g++
+system-deps:
+	@if ! command -v chromium >/dev/null 2>&1 || ! dpkg -s $(SYSTEM_DEPS) >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $(SYSTEM_DEPS) >/dev/null; \
+		else echo "The tests need: sudo apt-get install -y $(SYSTEM_DEPS)"; fi; fi
 
 # llama.cpp's OpenAI-compatible server (tests of the "openai" backend), in its own venv: it is not an
 # app dependency. It compiles from source (measured: see README), so the built wheel is kept in
@@ -56,7 +59,7 @@ $(LLAMA_VENV)/.installed:
 
 llama-server: $(LLAMA_VENV)/.installed
 
-test: prepare chromium lint llama-server
+test: prepare system-deps lint llama-server
 	$(BIN)/python -m pytest
 
 bench: prepare

@@ -50,8 +50,8 @@ def click_times(engine, steps: int, *, reuse_cache: bool) -> dict[str, list[floa
     settings = dict(temperature=0.8, top_k=lab.POOL_SIZE, top_p=0.95)
 
     def ask(text: str):
-        if not reuse_cache and hasattr(engine, "_next_state"):
-            engine._next_state = None  # the engine keeps one KV cache; dropping it forces a full prefill
+        if not reuse_cache and hasattr(engine, "forget_cache"):
+            engine.forget_cache()  # dropping the engine's prefix cache forces a full prefill
         return engine.next_token_distribution(text, temperature=1.0, top_k=lab.POOL_SIZE, top_p=1.0)
 
     shaped = lab.reshape(ask(state.text), **settings)  # what is on screen before the first click

@@ -8,6 +8,7 @@ widget keys (`_lab_*_w`) are copies refreshed from them on every run.
 from __future__ import annotations
 
 import html
+from contextlib import nullcontext
 
 import pandas as pd
 import streamlit as st
@@ -18,7 +19,7 @@ from tutor.lab_charts import percent, probability_chart
 from tutor.lessons import course
 from tutor.llm.base import Engine, EngineError, NextTokenDistribution
 from tutor.ui.lang import current_lang
-from tutor.ui.model import error_text, get_engine
+from tutor.ui.model import busy_note, error_text, get_engine, wait_for_turn
 from tutor.ui.pages import lesson_link
 from tutor.ui.state import copy_back, keep_widget
 
@@ -90,7 +91,9 @@ def distribution(engine: Engine, text: str) -> tuple[NextTokenDistribution, lab.
             fitted = lab.FittedText(context, False, 0, 0)
         else:
             fitted = lab.fit_to_context(text, engine.count_tokens, model_limit(engine))
-        dist = engine.next_token_distribution(fitted.text, temperature=1.0, top_k=lab.POOL_SIZE, top_p=1.0)
+        note = busy_note(engine, lang)
+        with st.spinner(note) if note else nullcontext():
+            dist = engine.next_token_distribution(fitted.text, temperature=1.0, top_k=lab.POOL_SIZE, top_p=1.0)
         if len(memo) >= MEMO_SIZE:
             memo.pop(next(iter(memo)))  # forget the oldest
         memo[key] = (dist, fitted)
@@ -648,9 +651,13 @@ def chat_panel(engine: Engine) -> None:
     try:
         if run:
             with left:
-                completion = st.write_stream(engine.stream_completion(question, max_new_tokens=CHAT_TOKENS, temperature=0.0))
+                completion = st.write_stream(
+                    wait_for_turn(engine.stream_completion(question, max_new_tokens=CHAT_TOKENS, temperature=0.0), lang)
+                )
             with right:
-                chat = st.write_stream(engine.stream_chat(messages, max_new_tokens=CHAT_TOKENS, temperature=0.0))
+                chat = st.write_stream(
+                    wait_for_turn(engine.stream_chat(messages, max_new_tokens=CHAT_TOKENS, temperature=0.0), lang)
+                )
             results = ss["lab_chat_results"] = {"question": question, "completion": completion, "chat": chat}
         elif results.get("question") == question:
             left.markdown(f"{question}**{results['completion']}**" if results["completion"] else question)

@@ -34,7 +34,7 @@ from tutor.prompting.practice import (
 from tutor.prompting.rubric import CHECKS, explain, review_prompt
 from tutor.prompting.rules import RuleResult, explain_rule
 from tutor.ui.lang import current_lang
-from tutor.ui.model import error_text, get_engine
+from tutor.ui.model import error_text, get_engine, wait_for_turn
 from tutor.ui.pages import lesson_link
 from tutor.ui.progress import record_event
 from tutor.ui.state import copy_back, keep_widget
@@ -108,7 +108,7 @@ def stream_side(engine, side: TipPrompt, records: list[dict]) -> bool:
                 stop=stop,
                 timeout_s=settings.generation_timeout_s,
             )
-            st.write_stream(recorded(stream, record, stop))
+            st.write_stream(recorded(wait_for_turn(stream, lang), record, stop))
         except EngineError as err:
             record["error"] = err.code
             st.error(error_text(err, lang), icon=":material/error:")
@@ -289,7 +289,7 @@ def run_exercise(exercise: Exercise, attempt: dict, prompt: str) -> None:
             stop=stop,
             timeout_s=settings.generation_timeout_s,
         )
-        st.write_stream(recorded(stream, run, stop))
+        st.write_stream(recorded(wait_for_turn(stream, lang), run, stop))
     except EngineError as err:
         slot.empty()
         attempt["runs"].remove(run)

@@ -21,7 +21,7 @@ from tutor.config import load_settings
 from tutor.i18n import t
 from tutor.ui.lang import current_lang
 from tutor.ui.lessons import ASK_PREFILL_KEY
-from tutor.ui.model import TEMPERATURE_KEY, error_text, get_engine
+from tutor.ui.model import TEMPERATURE_KEY, error_text, get_engine, wait_for_turn
 from tutor.ui.pages import lesson_link
 
 HISTORY_KEY = "chat_history"
@@ -146,7 +146,7 @@ def follow_job(job: AnswerJob) -> None:
         slot = st.empty()
         slot.button(t("chat.stop", lang), key=f"chat_stop_{len(history)}", icon=":material/stop_circle:",
                     on_click=stop_answer)
-        st.write_stream(job.follow())
+        st.write_stream(wait_for_turn(job, lang).follow())
         slot.empty()
         extra: dict = {"stopped": job.stopped}
         if job.error is not None:

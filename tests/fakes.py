@@ -10,10 +10,28 @@ import threading
 import time
 from collections.abc import Iterator
 
-from tutor.llm.base import EngineError, NextTokenDistribution, TokenChoice, TokenPiece
+from tutor.llm.base import EngineError, NextTokenDistribution, QueueStatus, TokenChoice, TokenPiece
 
 _VOCAB = [" mat", " floor", " bed", " sofa", " roof", " chair", " table", " rug", " box", " grass", " 고양이", "."]
 _LOGITS = [4.0, 3.1, 2.6, 2.2, 1.5, 1.4, 1.2, 1.0, 0.8, 0.5, 0.3, 0.1]
+
+
+class FakeStream:
+    """A stream that first waits in a scripted line (`queue_status` pops one status per call)."""
+
+    def __init__(self, pieces: Iterator[str], waiting: list[QueueStatus]) -> None:
+        self._pieces = pieces
+        self._waiting = list(waiting)
+
+    def queue_status(self) -> QueueStatus | None:
+        return self._waiting.pop(0) if self._waiting else None
+
+    def __iter__(self) -> FakeStream:
+        return self
+
+    def __next__(self) -> str:
+        self._waiting.clear()  # writing means its turn has come
+        return next(self._pieces)
 
 
 class FakeEngine:
@@ -29,6 +47,7 @@ class FakeEngine:
         self.replies: list[str] = []  # scripted replies, one per stream call; `reply` when used up
         self.error: Exception | None = None  # raised by the next stream, when set
         self.fail_after: int | None = None  # when set, streams raise EngineError after this many words
+        self.waiting: list[QueueStatus] = []  # statuses the next stream reports before its turn
 
     def _next_reply(self) -> str:
         if self.error is not None:
@@ -49,11 +68,15 @@ class FakeEngine:
         self.calls.append(
             {"kind": "chat", "messages": [dict(m) for m in messages], "temperature": temperature, "stop": stop}
         )
-        return self._stream(self._next_reply(), max_new_tokens, stop)
+        return self._queued(self._stream(self._next_reply(), max_new_tokens, stop))
+
+    def _queued(self, pieces: Iterator[str]) -> FakeStream:
+        waiting, self.waiting = self.waiting, []
+        return FakeStream(pieces, waiting)
 
     def stream_completion(self, text, *, max_new_tokens=64, temperature=0.0, top_p=1.0, stop=None, timeout_s=120.0):
         self.calls.append({"kind": "completion", "text": text, "temperature": temperature})
-        return self._stream(self._next_reply(), max_new_tokens, stop)
+        return self._queued(self._stream(self._next_reply(), max_new_tokens, stop))
 
     def next_token_distribution(self, text, *, temperature=1.0, top_k=10, top_p=1.0):
         self.calls.append({"kind": "next", "text": text, "temperature": temperature, "top_k": top_k, "top_p": top_p})

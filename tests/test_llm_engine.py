@@ -117,6 +117,75 @@ def test_editing_the_text_backwards_recomputes_correctly(engine):
         assert choice.raw_prob == pytest.approx(float(fresh[choice.id]), abs=1e-5)
 
 
+def _tokens_read(engine):
+    """Record how many tokens each forward pass of the model reads."""
+    seen: list[int] = []
+    handle = engine.model.register_forward_pre_hook(
+        lambda module, args, kwargs: seen.append(kwargs["input_ids"].shape[1]), with_kwargs=True
+    )
+    return seen, handle
+
+
+def test_a_chat_that_starts_like_the_last_one_reads_only_what_is_new(no_eos):
+    engine = no_eos
+    engine.forget_cache()
+    system = {"role": "system", "content": "You are a tutor. Notes: tokens are pieces of text. " * 3}
+    first = [system, {"role": "user", "content": "What is a token?"}]
+    second = [system, {"role": "user", "content": "Why do models use tokens?"}]
+    shared = _common(engine._encode(engine.apply_chat_template(first)),
+                     engine._encode(engine.apply_chat_template(second)))
+    assert shared > 20
+    "".join(engine.stream_chat(first, max_new_tokens=3))
+    seen, handle = _tokens_read(engine)
+    try:
+        answer = "".join(engine.stream_chat(second, max_new_tokens=3))
+    finally:
+        handle.remove()
+    whole = len(engine._encode(engine.apply_chat_template(second)))
+    assert seen[0] == whole - shared  # the shared system prompt was not read again
+    # and the answer is the one a fresh engine gives (greedy): reuse changes speed, not words
+    engine.forget_cache()
+    assert "".join(engine.stream_chat(second, max_new_tokens=3)) == answer
+
+
+def test_an_answer_stays_cached_so_continuing_it_reads_only_the_new_text(no_eos):
+    engine = no_eos
+    engine.forget_cache()
+    answer = "".join(engine.stream_completion(TEXT, max_new_tokens=4))
+    seen, handle = _tokens_read(engine)
+    try:
+        dist = engine.next_token_distribution(TEXT + answer, top_k=0, show=5)
+    finally:
+        handle.remove()
+    ids = engine._encode(TEXT + answer)
+    assert seen and seen[0] <= 2  # the prompt and the answer's tokens were already in the cache
+    fresh = torch.softmax(reference_logits(engine, ids), dim=0)
+    for choice in dist.choices:
+        assert choice.raw_prob == pytest.approx(float(fresh[choice.id]), abs=1e-5)
+
+
+def test_the_prefix_cache_forgets_the_oldest_texts_beyond_its_token_budget(engine):
+    engine.forget_cache()
+    saved = engine._prefixes.max_tokens
+    engine._prefixes.max_tokens = 12
+    try:
+        for text in ("one two three four five", "six seven eight nine ten", "alpha beta gamma delta"):
+            engine.next_token_distribution(text)
+        kept = engine._prefixes.entries
+        assert sum(len(e.ids) for e in kept) <= 12 or len(kept) == 1
+        assert kept[0].ids == engine._encode("alpha beta gamma delta")  # the newest is always kept
+    finally:
+        engine._prefixes.max_tokens = saved
+        engine.forget_cache()
+
+
+def _common(a: list[int], b: list[int]) -> int:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return n
+
+
 def test_stop_event_ends_generation_within_a_few_tokens(no_eos):
     engine = no_eos
     steps: list[float] = []
@@ -301,25 +370,73 @@ def test_load_engine_loads_a_local_model_folder_with_progress(tmp_path):
     assert loaded.next_token_distribution("The cat", top_k=3).choices
 
 
-def test_fp32_compute_matches_the_saved_bf16_weights_and_bad_modes_are_refused(tmp_path):
+@pytest.fixture
+def prepared_tiny(tmp_path):
+    """A tiny model saved in bf16, as `python -m tutor prepare` saves the real one."""
     from tests.llm_tiny import tiny_model, tiny_tokenizer
-    from tutor.llm.local import TransformersEngine
 
     tokenizer = tiny_tokenizer()
     folder = tmp_path / "prepared"
     tiny_model(len(tokenizer)).to(torch.bfloat16).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
+    return folder
 
-    exact = TransformersEngine.from_folder(folder, name="tiny", compute="bf16")
-    fp32 = TransformersEngine.from_folder(folder, name="tiny", compute="fp32")
+
+def test_fp32_compute_matches_the_saved_bf16_weights_and_bad_modes_are_refused(prepared_tiny):
+    from tutor.llm.local import TransformersEngine
+
+    exact = TransformersEngine.from_folder(prepared_tiny, name="tiny", compute="bf16")
+    fp32 = TransformersEngine.from_folder(prepared_tiny, name="tiny", compute="fp32")
     assert next(fp32.model.parameters()).dtype == torch.float32
     want = torch.softmax(exact.next_token_logits(TEXT), dim=0)
     got = torch.softmax(fp32.next_token_logits(TEXT), dim=0)
     assert (want - got).abs().max() < 0.02
     for bad in ("fp64", "int8"):
         with pytest.raises(EngineError) as err:
-            TransformersEngine.from_folder(folder, name="tiny", compute=bad)
+            TransformersEngine.from_folder(prepared_tiny, name="tiny", compute=bad)
         assert err.value.code == "bad_config"
+
+
+def test_mixed_compute_keeps_bf16_weights_and_gives_fp32_probabilities(prepared_tiny):
+    from tutor.llm.compute import REFINED_CANDIDATES, Bf16Linear, RefinedOutputLayer
+    from tutor.llm.local import TransformersEngine
+
+    fp32 = TransformersEngine.from_folder(prepared_tiny, name="tiny", compute="fp32")
+    mixed = TransformersEngine.from_folder(prepared_tiny, name="tiny", compute="mixed")
+    linears = [m for m in mixed.model.modules() if isinstance(m, Bf16Linear)]
+    assert linears and all(m.weight.dtype == torch.bfloat16 for m in linears)
+    assert isinstance(mixed.model.get_output_embeddings(), RefinedOutputLayer)
+    ids = fp32._encode(TEXT)
+    grown_text = TEXT + fp32._decode([ids[-1]])
+    want = reference_logits(fp32, ids + [ids[-1]])
+    # a fresh read (fp32 products) and a one-token step (bf16 products, refined scores)
+    fresh = mixed.next_token_logits(grown_text)
+    mixed.forget_cache()
+    mixed.next_token_logits(TEXT)
+    step = mixed.next_token_logits(grown_text)
+    top = want.topk(REFINED_CANDIDATES // 2).indices  # well inside what the output layer recomputes
+    assert torch.allclose(fresh[top], want[top], atol=1e-4)  # fp32 all the way: exact
+    assert torch.allclose(step[top], want[top], atol=0.02)  # bf16 rounding inside the body only
+    for got in (fresh, step):
+        assert (torch.softmax(got, 0) - torch.softmax(want, 0)).abs().max() < 0.01
+
+
+def test_the_output_layer_recomputes_its_best_scores_exactly():
+    from tutor.llm.compute import REFINED_CANDIDATES, RefinedOutputLayer
+
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(64, 500, bias=False)
+    linear.weight.data = (linear.weight.data * 40).to(torch.bfloat16).float()  # bf16 weights, big scores
+    layer = RefinedOutputLayer(linear)
+    hidden = torch.randn(1, 1, 64)
+    exact = linear(hidden)[0, 0]
+    got = layer(hidden)[0, 0]
+    best = exact.topk(REFINED_CANDIDATES // 2).indices
+    assert torch.allclose(got[best], exact[best], atol=1e-4)
+    assert (got - exact).abs().max() > 1e-3  # the rest really is approximate (bf16)
+    # many rows at once (reading a prompt) are computed exactly throughout
+    many = torch.randn(1, 10, 64)
+    assert torch.allclose(layer(many), linear(many), atol=1e-3)
 
 
 def test_a_stop_set_before_the_model_is_free_writes_nothing(engine):

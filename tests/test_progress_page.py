@@ -312,3 +312,40 @@ def test_record_event_does_nothing_when_the_database_is_damaged(data_dir):
     assert not at.exception
     assert texts(at.markdown) == ["not saved"]
     assert at.session_state["prog_saving_error"] == "corrupt"
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_a_progress_database_server_that_is_down_says_so_and_the_app_keeps_working(
+    open_page, data_dir, monkeypatch, lang
+):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens there once closed
+    monkeypatch.setenv("LLM_TUTOR_PROGRESS_DB_URL", f"postgresql://tutor@127.0.0.1:{port}/progress")
+    at = open_page(PROGRESS, lang=lang, query={"learner": "MinasKeyFromYesterday"})
+    assert not at.exception
+    assert t("progress.saving_off.unreachable", lang) in texts(at.sidebar.warning)
+    assert not data_dir.exists()  # no quiet fall-back to a local file the other replicas never see
+
+
+def test_progress_on_postgresql_is_saved_through_the_page_and_seen_by_another_replica(
+    open_page, data_dir, monkeypatch, first_lesson
+):
+    from tests.pg_cluster import PostgresMissing, new_schema_url, shared_database
+    from tutor.progress import open_progress_store
+
+    try:
+        url = new_schema_url(shared_database())
+    except PostgresMissing as err:
+        pytest.skip(f"PostgreSQL tests skipped: {err}")
+    monkeypatch.setenv("LLM_TUTOR_PROGRESS_DB_URL", url)
+    lesson, question = first_lesson, first_lesson.quiz[0]
+    at = sign_in(open_page(LESSONS, lang="en", query={"lesson": lesson.id}), "Mina")
+    at = answer(at, lesson, question, question.answer)
+    assert not at.exception
+    replica = open_progress_store(url, data_dir)  # another app process on the same database
+    assert replica.summary(at.query_params["learner"]).quiz[lesson.id].latest == {question.id: True}
+    replica.close()
+    assert not data_dir.exists()

@@ -1,25 +1,38 @@
-"""The progress store: every record kind, concurrency, crashes, migrations, export / import, failures."""
+"""The progress store: every record kind, concurrency, crashes, migrations, export / import, failures.
+
+Every test that takes `backend` or `store` runs twice: on SQLite and on PostgreSQL (a throwaway
+server, see tests/pg_cluster.py; skipped with the reason when none can be had). Tests about files
+(corrupt, read-only, an empty file) are SQLite's alone; tests about a server (down, bad URL) are
+PostgreSQL's.
+"""
 from __future__ import annotations
 
 import json
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
 import textwrap
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import pytest
 
+from tests.pg_cluster import Cluster, PostgresMissing, new_schema_url, shared_database, throwaway_cluster
+from tutor.config import load_settings
 from tutor.progress import (
     Event,
     ImportRejected,
     NameRejected,
+    ProgressStore,
     ProgressUnavailable,
     SQLiteProgressStore,
     UnknownLearner,
+    open_progress_store,
     open_store,
     transfer,
 )
@@ -46,11 +59,125 @@ def every_kind() -> list[Event]:
     ]
 
 
+# --- the two backends ----------------------------------------------------------------------------
+
+
+class SQLiteBackend:
+    """Places are folders; a store is the SQLite file in one."""
+
+    name = "sqlite"
+    migrations = MIGRATIONS
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+        self.opened: list[ProgressStore] = []  # closed when the test ends
+
+    def place(self, name: str = "main") -> str:
+        return str(self.tmp_path / name)
+
+    def settings(self, place: str) -> tuple[str, str]:
+        """(progress_db_url, data_dir) that choose this place."""
+        return "", place
+
+    def open(self, place: str, **options) -> ProgressStore:
+        self.opened.append(open_store(place, **options))
+        return self.opened[-1]
+
+    def query(self, place: str, sql: str) -> list[tuple]:
+        """Run SQL straight on the database, outside the store (committed)."""
+        with closing(sqlite3.connect(Path(place) / DB_FILE_NAME)) as conn, conn:
+            return conn.execute(sql).fetchall()
+
+    def columns(self, place: str, table: str) -> list[str]:
+        return [row[1] for row in self.query(place, f"PRAGMA table_info({table})")]
+
+    def tables(self, place: str) -> set[str]:
+        return {row[0] for row in self.query(place, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+    @contextmanager
+    def writes_blocked(self, place: str) -> Iterator[None]:
+        """Another connection holds the write lock for the duration of the block."""
+        blocker = sqlite3.connect(Path(place) / DB_FILE_NAME, isolation_level=None)
+        blocker.execute("BEGIN EXCLUSIVE")
+        try:
+            yield
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+
+
+class PostgresBackend(SQLiteBackend):
+    """Places are schemas of the run's throwaway database; a store is one schema's tables."""
+
+    name = "postgres"
+
+    def __init__(self, database_url: str) -> None:
+        from tutor.progress.postgres import MIGRATIONS as PG_MIGRATIONS
+
+        self.database_url = database_url
+        self.migrations = PG_MIGRATIONS
+        self._places: dict[str, str] = {}
+        self.opened = []
+
+    def place(self, name: str = "main") -> str:
+        if name not in self._places:
+            self._places[name] = new_schema_url(self.database_url)
+        return self._places[name]
+
+    def settings(self, place: str) -> tuple[str, str]:
+        return place, str(ROOT / "no-such-folder")  # the folder must not be used
+
+    def open(self, place: str, **options) -> ProgressStore:
+        self.opened.append(open_progress_store(place, ROOT / "no-such-folder", **options))
+        return self.opened[-1]
+
+    def query(self, place: str, sql: str) -> list[tuple]:
+        import psycopg
+
+        with psycopg.connect(place, autocommit=True) as conn:
+            cursor = conn.execute(sql)
+            return cursor.fetchall() if cursor.description else []
+
+    def columns(self, place: str, table: str) -> list[str]:
+        return [row[0] for row in self.query(
+            place, "SELECT column_name FROM information_schema.columns"
+                   f" WHERE table_schema = current_schema() AND table_name = '{table}'")]
+
+    def tables(self, place: str) -> set[str]:
+        return {row[0] for row in self.query(
+            place, "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")}
+
+    @contextmanager
+    def writes_blocked(self, place: str) -> Iterator[None]:
+        import psycopg
+
+        with psycopg.connect(place) as blocker:  # one transaction, rolled back when the block ends
+            blocker.execute("LOCK TABLE events IN EXCLUSIVE MODE")
+            yield
+            blocker.rollback()
+
+
 @pytest.fixture
-def store(tmp_path) -> SQLiteProgressStore:
-    s = open_store(tmp_path)
-    yield s
-    s.close()
+def pg_database() -> str:
+    """The test run's throwaway PostgreSQL database (skips the postgres tests without one)."""
+    try:
+        return shared_database()
+    except PostgresMissing as err:
+        pytest.skip(f"PostgreSQL tests skipped: {err}")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request, tmp_path) -> Iterator[SQLiteBackend]:
+    chosen = PostgresBackend(request.getfixturevalue("pg_database")) if request.param == "postgres" \
+        else SQLiteBackend(tmp_path)
+    yield chosen
+    for store in chosen.opened:
+        store.close()  # a second close() is harmless
+
+
+@pytest.fixture
+def store(backend) -> ProgressStore:
+    return backend.open(backend.place())
 
 
 def test_every_record_kind_round_trips_and_is_summarised(store):
@@ -89,8 +216,8 @@ def test_events_per_day_count_each_local_calendar_day(store):
     assert (days[1] - days[0]).days == 1 and (days[2] - days[1]).days == 2
 
 
-def test_a_cached_summary_follows_changes_from_this_and_other_connections(tmp_path):
-    first, second = open_store(tmp_path), open_store(tmp_path)
+def test_a_cached_summary_follows_changes_from_this_and_other_connections(backend):
+    first, second = backend.open(backend.place()), backend.open(backend.place())
     mina, _ = first.sign_in("Mina")
     assert first.summary(mina.key).tutor_questions == 0
     second.record(mina.key, Event("tutor_question", T0))  # e.g. another process
@@ -148,12 +275,11 @@ def test_display_names_are_cleaned(raw, cleaned):
     [("", "empty"), ("   ", "empty"), ("<p></p>", "empty"), ("\x00\x01\u200b", "empty"), (None, "empty"),
      ("x" * (MAX_NAME_CHARS + 1), "too_long"), ("y" * 1_000_000, "too_long")],
 )
-def test_bad_display_names_are_refused_and_nothing_is_stored(store, raw, code):
+def test_bad_display_names_are_refused_and_nothing_is_stored(backend, store, raw, code):
     with pytest.raises(NameRejected) as err:
         store.sign_in(raw)
     assert err.value.code == code
-    with sqlite3.connect(store.path) as conn:
-        assert conn.execute("SELECT COUNT(*) FROM learners").fetchone()[0] == 0
+    assert backend.query(backend.place(), "SELECT COUNT(*) FROM learners") == [(0,)]
 
 
 def test_a_failing_batch_is_rolled_back_completely(store):
@@ -168,12 +294,12 @@ def test_a_failing_batch_is_rolled_back_completely(store):
 # --- concurrency -------------------------------------------------------------------------------
 
 
-def test_two_writer_threads_with_their_own_connections_lose_nothing(tmp_path):
-    first, second = open_store(tmp_path), open_store(tmp_path)
+def test_two_writer_threads_with_their_own_connections_lose_nothing(backend):
+    first, second = backend.open(backend.place()), backend.open(backend.place())
     mina, _ = first.sign_in("Mina")
     per_writer = 150
 
-    def write(store: SQLiteProgressStore, tag: str) -> None:
+    def write(store: ProgressStore, tag: str) -> None:
         for i in range(per_writer):
             store.record(mina.key, Event("practice_passed", T0 + i, item=f"{tag}-{i}"))
 
@@ -189,24 +315,100 @@ def test_two_writer_threads_with_their_own_connections_lose_nothing(tmp_path):
     second.close()
 
 
+def test_replicas_writing_at_once_for_shared_and_own_learners_lose_nothing_and_duplicate_no_one(backend):
+    """Like a classroom: four app replicas (own stores), each signs in the shared name "Mina" and its
+    own learner at the same moment, then writes events for both, interleaved."""
+    place = backend.place()
+    replicas, per_learner = 4, 40
+    start = threading.Barrier(replicas, timeout=60)  # a replica that fails breaks it: no hang
+    failures: list[BaseException] = []
+
+    def replica(n: int) -> None:
+        store = None
+        try:
+            store = backend.open(place, busy_timeout_s=30)
+            start.wait()
+            shared, _ = store.sign_in("Mina")
+            own, _ = store.sign_in(f"Student {n}")
+            for i in range(per_learner):
+                store.record(shared.key, Event("practice_passed", T0 + i, item=f"r{n}-{i}"))
+                store.record_many(own.key, [Event("tutor_question", T0 + i), Event("lesson_read", T0 + i, lesson="a")])
+        except BaseException as err:  # noqa: BLE001 - reported by the assertion below
+            failures.append(err)
+            start.abort()
+        finally:
+            if store is not None:
+                store.close()
+
+    threads = [threading.Thread(target=replica, args=(n,)) for n in range(replicas)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failures == []
+    assert backend.query(place, "SELECT COUNT(*) FROM learners") == [(replicas + 1,)]  # one Mina
+    check = backend.open(place)
+    mina, created = check.sign_in("mina")
+    assert not created
+    items = [e.item for e in check.events(mina.key)]
+    assert sorted(items) == sorted(f"r{n}-{i}" for n in range(replicas) for i in range(per_learner))
+    for n in range(replicas):
+        own, _ = check.sign_in(f"Student {n}")
+        summary = check.summary(own.key)
+        assert (summary.tutor_questions, summary.total_events) == (per_learner, 2 * per_learner)
+
+
+def test_the_same_file_imported_by_several_replicas_at_once_is_added_once(backend):
+    here = backend.open(backend.place("laptop"))
+    mina, _ = here.sign_in("Mina")
+    here.record_many(mina.key, every_kind()[:3])
+    early = here.export_json(mina.key)
+    here.record_many(mina.key, every_kind()[3:] * 20)  # later events, each one twenty-fold
+    full = here.export_json(mina.key)
+    place = backend.place("classroom")
+    stores = [backend.open(place, busy_timeout_s=30) for _ in range(3)]
+    assert stores[0].import_json(early, into_key=None) == (mina, 3)  # Mina already has some progress here
+    start = threading.Barrier(len(stores), timeout=60)
+    added: list[int] = []
+    failures: list[BaseException] = []
+
+    def merge(store: ProgressStore) -> None:
+        start.wait()
+        try:
+            added.append(store.import_json(full, into_key=mina.key)[1])
+        except BaseException as err:  # noqa: BLE001 - reported by the assertion below
+            failures.append(err)
+
+    threads = [threading.Thread(target=merge, args=(s,)) for s in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failures == []
+    # Identical events count once, as on one machine: one import adds the rest, the others nothing.
+    assert sorted(added) == [0, 0, len(every_kind()) - 3]
+    assert stores[0].events(mina.key) == every_kind()
+    assert backend.query(place, "SELECT COUNT(*) FROM learners") == [(1,)]
+
+
 WRITER = textwrap.dedent(
     """
     import sys
     sys.path.insert(0, {root!r})
-    from tutor.progress import Event, open_store
-    store = open_store({data!r}, busy_timeout_s=30)
+    from tutor.progress import Event, open_progress_store
+    store = open_progress_store({url!r}, {data!r}, busy_timeout_s=30)
     for i in range({count}):
         store.record({key!r}, Event("practice_passed", {t0} + i, item="{tag}-%d" % i))
     """
 )
 
 
-def test_two_writer_processes_lose_nothing(tmp_path):
-    store = open_store(tmp_path)
+def test_two_writer_processes_lose_nothing(backend, store):
+    url, data = backend.settings(backend.place())
     mina, _ = store.sign_in("Mina")
     count = 150
     writers = [
-        subprocess.Popen([sys.executable, "-c", WRITER.format(root=str(ROOT), data=str(tmp_path), count=count,
+        subprocess.Popen([sys.executable, "-c", WRITER.format(root=str(ROOT), url=url, data=data, count=count,
                                                               key=mina.key, t0=T0, tag=tag)])
         for tag in ("p1", "p2")
     ]
@@ -220,8 +422,8 @@ CRASHER = textwrap.dedent(
     """
     import os, sys
     sys.path.insert(0, {root!r})
-    from tutor.progress import Event, open_store
-    store = open_store({data!r})
+    from tutor.progress import Event, open_progress_store
+    store = open_progress_store({url!r}, {data!r})
     store.record({key!r}, Event("lesson_read", {t0}, lesson="committed"))
 
     def events_then_crash():
@@ -234,20 +436,22 @@ CRASHER = textwrap.dedent(
 )
 
 
-def test_a_crash_mid_transaction_leaves_the_last_committed_state(tmp_path):
-    store = open_store(tmp_path)
+def test_a_crash_mid_transaction_leaves_the_last_committed_state(backend):
+    place = backend.place()
+    url, data = backend.settings(place)
+    store = backend.open(place)
     mina, _ = store.sign_in("Mina")
     store.record(mina.key, Event("lesson_read", T0 - 1, lesson="before"))
     crashed = subprocess.run(
-        [sys.executable, "-c", CRASHER.format(root=str(ROOT), data=str(tmp_path), key=mina.key, t0=T0)],
+        [sys.executable, "-c", CRASHER.format(root=str(ROOT), url=url, data=data, key=mina.key, t0=T0)],
         timeout=60,
     )
     assert crashed.returncode == 7
     store.close()
-    reopened = open_store(tmp_path)
+    reopened = backend.open(place)
     assert [e.lesson for e in reopened.events(mina.key)] == ["before", "committed"]
-    with sqlite3.connect(reopened.path) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    if backend.name == "sqlite":  # PostgreSQL checks its own pages; SQLite's file is ours to check
+        assert backend.query(place, "PRAGMA integrity_check") == [("ok",)]
     reopened.record(mina.key, Event("lesson_read", T0 + 3, lesson="after"))  # still writable
     assert len(reopened.events(mina.key)) == 3
 
@@ -255,7 +459,19 @@ def test_a_crash_mid_transaction_leaves_the_last_committed_state(tmp_path):
 # --- schema and migrations ---------------------------------------------------------------------
 
 
-def test_a_new_or_empty_database_file_is_migrated_to_the_current_schema(tmp_path):
+def test_a_new_database_is_migrated_to_the_current_schema_once(backend):
+    place = backend.place()
+    store = backend.open(place)
+    assert store.schema_version() == len(backend.migrations) == len(MIGRATIONS)
+    assert {"schema_version", "learners", "events"} <= backend.tables(place)
+    mina, _ = store.sign_in("Mina")
+    store.record(mina.key, Event("lesson_read", T0, lesson="a"))
+    store.close()
+    assert backend.open(place).events(mina.key) == [Event("lesson_read", T0, lesson="a")]  # reopen: no re-migration
+    assert backend.query(place, "SELECT version FROM schema_version") == [(len(MIGRATIONS),)]
+
+
+def test_an_empty_sqlite_file_is_migrated_to_the_current_schema_in_wal_mode(tmp_path):
     (tmp_path / DB_FILE_NAME).write_bytes(b"")  # an empty file, as a failed first start may leave
     store = open_store(tmp_path)
     assert store.schema_version() == len(MIGRATIONS)
@@ -269,53 +485,78 @@ def test_a_new_or_empty_database_file_is_migrated_to_the_current_schema(tmp_path
     assert open_store(tmp_path).events(mina.key) == [Event("lesson_read", T0, lesson="a")]  # reopen: no re-migration
 
 
-def test_a_later_migration_upgrades_a_first_release_file_and_keeps_its_data(tmp_path):
-    path = tmp_path / DB_FILE_NAME
-    first = SQLiteProgressStore(path)
+def test_a_later_migration_upgrades_an_older_schema_and_keeps_its_data(backend):
+    place = backend.place()
+    first = backend.open(place)
     mina, _ = first.sign_in("Mina")
     first.record_many(mina.key, every_kind())
     first.close()
-    later = MIGRATIONS + (("ALTER TABLE learners ADD COLUMN avatar TEXT",
-                           "UPDATE learners SET avatar = 'default'"),)
-    upgraded = SQLiteProgressStore(path, migrations=later)
+    later = tuple(backend.migrations) + (("ALTER TABLE learners ADD COLUMN avatar TEXT",
+                                          "UPDATE learners SET avatar = 'default'"),)
+    upgraded = backend.open(place, migrations=later)
     assert upgraded.schema_version() == len(MIGRATIONS) + 1
     assert upgraded.events(mina.key) == every_kind()
-    with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT avatar FROM learners").fetchone()[0] == "default"
+    assert backend.query(place, "SELECT avatar FROM learners") == [("default",)]
+    upgraded.close()
+    assert backend.open(place, migrations=later).schema_version() == len(MIGRATIONS) + 1  # idempotent
 
 
-def test_a_failing_migration_changes_nothing(tmp_path):
-    path = tmp_path / DB_FILE_NAME
-    SQLiteProgressStore(path).close()
-    broken = MIGRATIONS + (("ALTER TABLE learners ADD COLUMN avatar TEXT", "THIS IS NOT SQL"),)
+def test_a_failing_migration_changes_nothing(backend):
+    place = backend.place()
+    backend.open(place).close()
+    broken = tuple(backend.migrations) + (("ALTER TABLE learners ADD COLUMN avatar TEXT", "THIS IS NOT SQL"),)
     with pytest.raises(ProgressUnavailable):
-        SQLiteProgressStore(path, migrations=broken)
-    with sqlite3.connect(path) as conn:
-        columns = [r[1] for r in conn.execute("PRAGMA table_info(learners)")]
-    assert "avatar" not in columns
-    assert SQLiteProgressStore(path).schema_version() == len(MIGRATIONS)
+        backend.open(place, migrations=broken)
+    assert "avatar" not in backend.columns(place, "learners")
+    assert "name" in backend.columns(place, "learners")
+    assert backend.open(place).schema_version() == len(MIGRATIONS)
 
 
-def test_a_file_from_a_newer_app_is_refused_as_too_new(tmp_path):
-    path = tmp_path / DB_FILE_NAME
-    SQLiteProgressStore(path).close()
-    with sqlite3.connect(path) as conn:
-        conn.execute("UPDATE schema_version SET version = 99")
+def test_replicas_starting_at_once_on_an_empty_database_migrate_it_once(backend):
+    place = backend.place()
+    later = tuple(backend.migrations) + (("ALTER TABLE learners ADD COLUMN avatar TEXT",),)
+    opened: list[ProgressStore] = []
+    failures: list[BaseException] = []
+    start = threading.Barrier(4, timeout=60)
+
+    def start_replica() -> None:
+        start.wait()
+        try:
+            opened.append(backend.open(place, migrations=later, busy_timeout_s=30))
+        except BaseException as err:  # noqa: BLE001 - reported by the assertion below
+            failures.append(err)
+
+    replicas = [threading.Thread(target=start_replica) for _ in range(4)]
+    for replica in replicas:
+        replica.start()
+    for replica in replicas:
+        replica.join(timeout=120)
+    assert failures == [] and len(opened) == 4
+    assert backend.query(place, "SELECT version FROM schema_version") == [(len(MIGRATIONS) + 1,)]
+    assert backend.columns(place, "learners").count("avatar") == 1
+    for store in opened:
+        store.close()
+
+
+def test_a_database_from_a_newer_app_is_refused_as_too_new(backend):
+    place = backend.place()
+    backend.open(place).close()
+    backend.query(place, "UPDATE schema_version SET version = 99")
     with pytest.raises(ProgressUnavailable) as err:
-        SQLiteProgressStore(path)
+        backend.open(place)
     assert err.value.code == "too_new"
 
 
 # --- export and import -------------------------------------------------------------------------
 
 
-def test_export_then_import_on_another_machine_gives_equal_progress(tmp_path):
-    here = open_store(tmp_path / "laptop")
+def test_export_then_import_on_another_machine_gives_equal_progress(backend):
+    here = backend.open(backend.place("laptop"))
     mina, _ = here.sign_in("김민아")
     here.record_many(mina.key, every_kind())
     exported = here.export_json(mina.key)
 
-    there = open_store(tmp_path / "classroom")
+    there = backend.open(backend.place("classroom"))
     restored, added = there.import_json(exported, into_key=None)
     assert restored == mina and added == len(every_kind())
     assert there.events(mina.key) == here.events(mina.key)
@@ -397,7 +638,7 @@ HOSTILE_CODE = {
 
 
 @pytest.mark.parametrize("case", sorted(HOSTILE))
-def test_malformed_and_hostile_import_files_are_rejected_with_nothing_changed(store, case):
+def test_malformed_and_hostile_import_files_are_rejected_with_nothing_changed(backend, store, case):
     doc, key = _valid_doc(store)
     before = (store.export_json(key), store.summary(key))
     payload = HOSTILE[case](json.loads(json.dumps(doc)))
@@ -407,8 +648,7 @@ def test_malformed_and_hostile_import_files_are_rejected_with_nothing_changed(st
         assert err.value.code == HOSTILE_CODE.get(case, "bad_event"), err.value
     after = (store.export_json(key), store.summary(key))
     assert json.loads(after[0])["events"] == json.loads(before[0])["events"] and after[1] == before[1]
-    with sqlite3.connect(store.path) as conn:
-        assert conn.execute("SELECT COUNT(*) FROM learners").fetchone()[0] == 1
+    assert backend.query(backend.place(), "SELECT COUNT(*) FROM learners") == [(1,)]
 
 
 def test_too_many_events_are_rejected_with_nothing_changed(store, monkeypatch):
@@ -438,18 +678,14 @@ def test_another_learners_file_is_rejected_with_nothing_changed(store):
 # --- a database that cannot be used ------------------------------------------------------------
 
 
-def test_a_locked_database_gives_the_locked_error(tmp_path):
-    store = open_store(tmp_path, busy_timeout_s=0.1)
+def test_a_locked_database_gives_the_locked_error(backend):
+    place = backend.place()
+    store = backend.open(place, busy_timeout_s=0.1)
     mina, _ = store.sign_in("Mina")
-    blocker = sqlite3.connect(store.path, isolation_level=None)
-    blocker.execute("BEGIN EXCLUSIVE")
-    try:
+    with backend.writes_blocked(place):
         with pytest.raises(ProgressUnavailable) as err:
             store.record(mina.key, Event("lesson_read", T0, lesson="a"))
         assert err.value.code == "locked"
-    finally:
-        blocker.execute("ROLLBACK")
-        blocker.close()
     store.record(mina.key, Event("lesson_read", T0, lesson="a"))  # works again once released
     assert len(store.events(mina.key)) == 1
 
@@ -530,3 +766,90 @@ def test_a_data_folder_that_cannot_be_created_gives_a_clear_error(tmp_path):
     with pytest.raises(ProgressUnavailable) as err:
         open_store(blocker / "data")
     assert err.value.code in {"read_only", "unavailable"}
+
+
+# --- choosing the backend, and a database server that cannot be used ------------------------------
+
+
+def test_the_database_url_setting_chooses_the_backend(tmp_path, pg_database):
+    settings = load_settings({"LLM_TUTOR_PROGRESS_DB_URL": pg_database, "LLM_TUTOR_DATA_DIR": str(tmp_path)},
+                             config_file=str(tmp_path / "none.toml"))
+    assert settings.progress_db_url == pg_database
+    from tutor.progress.postgres import PostgresProgressStore
+
+    store = open_progress_store(settings.progress_db_url, settings.data_dir)
+    assert isinstance(store, PostgresProgressStore)
+    store.close()
+    assert not (tmp_path / DB_FILE_NAME).exists()
+    local = load_settings({"LLM_TUTOR_DATA_DIR": str(tmp_path)}, config_file=str(tmp_path / "none.toml"))
+    assert local.progress_db_url == ""
+    assert isinstance(open_progress_store(local.progress_db_url, local.data_dir), SQLiteProgressStore)
+    assert (tmp_path / DB_FILE_NAME).exists()
+
+
+def test_the_database_url_can_be_set_in_the_config_file(tmp_path):
+    config = tmp_path / "llm_tutor.toml"
+    config.write_text('progress_db_url = "postgresql://tutor@db.example:5432/progress"\n', encoding="utf-8")
+    assert load_settings({}, config_file=str(config)).progress_db_url == "postgresql://tutor@db.example:5432/progress"
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # nothing listens there once the socket is closed
+
+
+@pytest.mark.parametrize(
+    "url, code",
+    [
+        ("mysql://tutor@127.0.0.1/progress", "bad_url"),
+        ("sqlite:///tmp/progress.sqlite3", "bad_url"),
+        ("postgresql://tutor@127.0.0.1:notaport/progress", "bad_url"),
+        ("postgresql://tutor:secret@127.0.0.1:{closed}/progress", "unreachable"),
+    ],
+    ids=["another database", "sqlite url", "port not a number", "server down"],
+)
+def test_a_bad_database_url_or_a_server_that_is_down_gives_a_clear_error(tmp_path, url, code):
+    started = time.perf_counter()
+    with pytest.raises(ProgressUnavailable) as err:
+        open_progress_store(url.format(closed=_closed_port()), tmp_path, connect_timeout_s=2)
+    assert err.value.code == code, err.value
+    assert "secret" not in str(err.value)  # the password is never repeated
+    assert time.perf_counter() - started < 10
+    assert not (tmp_path / DB_FILE_NAME).exists()  # no silent fall-back to a local file
+
+
+def test_an_unknown_database_or_user_on_a_running_server_is_a_bad_url(pg_database):
+    import psycopg
+
+    info = psycopg.conninfo.conninfo_to_dict(pg_database)
+    server = f"127.0.0.1:{info['port']}"
+    for url in (f"postgresql://postgres@{server}/no_such_database",
+                f"postgresql://no_such_user@{server}/{info['dbname']}"):
+        with pytest.raises(ProgressUnavailable) as err:
+            open_progress_store(url, ROOT / "no-such-folder", connect_timeout_s=2)
+        assert err.value.code == "bad_url", err.value
+
+
+@pytest.fixture
+def own_cluster() -> Iterator[Cluster]:
+    """A PostgreSQL server of this test's own, to stop and start."""
+    try:
+        with throwaway_cluster() as cluster:
+            yield cluster
+    except PostgresMissing as err:
+        pytest.skip(f"PostgreSQL tests skipped: {err}")
+
+
+def test_a_server_restart_makes_saving_pause_and_then_resume_by_itself(tmp_path, own_cluster):
+    store = open_progress_store(own_cluster.url, tmp_path, connect_timeout_s=1)
+    mina, _ = store.sign_in("Mina")
+    store.record(mina.key, Event("lesson_read", T0, lesson="before"))
+    assert own_cluster.stop()
+    with pytest.raises(ProgressUnavailable) as err:
+        store.record(mina.key, Event("lesson_read", T0 + 1, lesson="while-down"))
+    assert err.value.code == "unreachable", err.value
+    assert own_cluster.start()
+    store.record(mina.key, Event("lesson_read", T0 + 2, lesson="after"))  # the same store, no reopening
+    assert [e.lesson for e in store.events(mina.key)] == ["before", "after"]
+    store.close()

@@ -6,7 +6,7 @@ import pytest
 
 from tutor.chat import AnswerJob, plan_answer
 from tutor.i18n import t
-from tutor.llm.base import EngineError
+from tutor.llm.base import EngineError, QueueStatus
 
 PAGE = "pages/tutor_chat.py"
 
@@ -264,3 +264,13 @@ def test_a_question_left_without_an_answer_is_asked_again(open_page, fake_engine
     assert not at.exception
     assert [m["role"] for m in _history(at)] == ["user", "assistant"]
     assert len([m for m in at.chat_message if m.name == "user"]) == 1
+
+
+def test_a_question_waiting_for_the_shared_model_is_answered_once_its_turn_comes(open_page, fake_engine):
+    fake_engine.reply = "Temperature divides the logits before softmax."
+    fake_engine.waiting = [QueueStatus(ahead=2, estimate_s=12.0), QueueStatus(ahead=1, estimate_s=4.0)]
+    at = open_page(PAGE, lang="en")
+    at.chat_input[0].set_value("What does temperature do when sampling?").run()
+    assert not at.exception
+    assert _history(at)[-1]["content"] == fake_engine.reply
+    assert at.session_state["chat_job"] is None

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 
 from tutor.config import load_settings
 from tutor.i18n import t
-from tutor.llm.base import Engine, EngineError
+from tutor.llm.base import Engine, EngineError, QueueStatus
 from tutor.retrieval import (
     GROUNDED_THRESHOLD,
     Hit,
@@ -348,15 +348,30 @@ class AnswerJob:
     done: threading.Event = field(default_factory=threading.Event)
     started_at: float = 0.0
     first_piece_s: float | None = None  # seconds to the first piece, for the benchmark
+    stream: Iterator[str] | None = None
 
     def start(self) -> AnswerJob:
         self.started_at = time.perf_counter()
+        try:
+            # asked for here, not on the thread: the answer is in the model's line from now on
+            self.stream = self.produce(self.stop_event)
+        except EngineError as err:
+            self.error = err
+            self.done.set()
+            return self
         threading.Thread(target=self._run, name="tutor-answer", daemon=True).start()
         return self
 
+    def queue_status(self) -> QueueStatus | None:
+        """While waiting for the shared model: place in line and rough wait (None once writing)."""
+        status_of = getattr(self.stream, "queue_status", None)
+        if self.done.is_set() or self.parts or not callable(status_of):
+            return None
+        return status_of()
+
     def _run(self) -> None:
         try:
-            for piece in self.produce(self.stop_event):
+            for piece in self.stream:
                 if self.first_piece_s is None:
                     self.first_piece_s = time.perf_counter() - self.started_at
                 self.parts.append(piece)

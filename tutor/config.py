@@ -32,8 +32,11 @@ class Settings:
     model: str = "qwen2.5-coder-0.5b-instruct"
     # Where prepared (de-quantized) models are kept.
     cache_dir: str = dataclasses.field(default_factory=_default_cache_dir)
-    # Where learner progress is stored (SQLite).
+    # Where learner progress is stored (SQLite), unless progress_db_url is set.
     data_dir: str = dataclasses.field(default_factory=_default_data_dir)
+    # Empty: progress in SQLite inside data_dir. "postgresql://user:password@host:5432/db": progress
+    # in that PostgreSQL database, shared by every app replica (see tutor/progress/postgres.py).
+    progress_db_url: str = ""
     # CPU threads for torch; 0 = one per core.
     threads: int = 0
     # Longest chat message a learner may send, in characters.
@@ -42,9 +45,9 @@ class Settings:
     max_new_tokens: int = 320
     # Seconds before a generation is stopped.
     generation_timeout_s: float = 180.0
-    # How the model computes on the CPU: "fp32" (fast on CPUs without native bfloat16, and exact)
-    # or "bf16" (half the memory, much slower prefill on such CPUs). See tutor/llm/local.py.
-    model_compute: str = "fp32"
+    # How the model computes on the CPU: "mixed" (bf16 weights, fp32 prompt reading, exact
+    # output scores), "fp32" (twice the memory) or "bf16" (slow prompts). See tutor/llm/compute.py.
+    model_compute: str = "mixed"
     # Where the model runs: "local" (inside this process) or "openai" (a shared inference server
     # speaking the OpenAI-compatible API: llama.cpp's server, vLLM, Ollama, TGI).
     backend: str = "local"

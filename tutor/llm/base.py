@@ -67,6 +67,14 @@ class TokenPiece:
     ids: list[int] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class QueueStatus:
+    """Where a request waiting for a shared model stands (streams may offer `queue_status()`)."""
+
+    ahead: int  # requests served before this one (the one running included)
+    estimate_s: float  # rough seconds until this one starts
+
+
 @runtime_checkable
 class Engine(Protocol):
     """Everything the pages need from a language model."""

@@ -101,12 +101,12 @@ def _next_token_steps(engine: Any, plain_model: Any, prompt: str) -> dict[str, f
     ids = engine._encode(prompt)
     base_text = engine._decode(ids[:-1])
     grown_text = engine._decode(ids)  # the same text, one token longer
-    engine._next_state = None
+    engine.forget_cache()
     engine.next_token_distribution(base_text)
     start = time.perf_counter()
     engine.next_token_distribution(grown_text)
     reuse = time.perf_counter() - start
-    engine._next_state = None
+    engine.forget_cache()
     start = time.perf_counter()
     engine.next_token_distribution(grown_text)
     fresh = time.perf_counter() - start

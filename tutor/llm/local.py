@@ -11,6 +11,7 @@ token, and skips generate's per-step bookkeeping.
 """
 from __future__ import annotations
 
+import copy
 import os
 import queue
 import threading
@@ -23,7 +24,9 @@ from typing import Any
 import torch
 
 from tutor.llm import sampling
-from tutor.llm.base import EngineError, NextTokenDistribution, TokenChoice, TokenPiece
+from tutor.llm.base import EngineError, NextTokenDistribution, QueueStatus, TokenChoice, TokenPiece
+from tutor.llm.compute import COMPUTE_MODES, SMALL_STEP_TOKENS, use_mixed_precision
+from tutor.llm.queueing import ModelQueue
 
 DEFAULT_CONTEXT_WINDOW = 4096  # longer prompts are far too slow on a laptop CPU anyway
 _ROLES = {"system", "user", "assistant"}
@@ -31,26 +34,37 @@ _MAX_GROUP = 16  # a readable piece never needs more byte tokens than this (guar
 _DONE = object()  # end-of-stream marker in the worker queue
 
 
-# How the model computes on a CPU. Measured on the default model (2 cores, AVX2, no native bf16):
-#   fp32: mean KL to the bf16 weights' own distribution 0.0005, top-1 agreement 6/6, 300-token
-#         prefill 5.3 s, one decode step ~200 ms. Exact enough to show learners real probabilities.
-#   bf16: the prepared weights as saved; same answers, but 300-token prefill 27-34 s on such CPUs.
-# Dynamic int8 (torch.ao quantize_dynamic) was tried and dropped: 2-3x faster, but Qwen's activation
-# outliers wreck it (mean KL 2.7, top-1 agreement 0/6 per-tensor; 0.55 and 4/6 per-channel).
-COMPUTE_MODES = ("fp32", "bf16")
+class _StepThreads:
+    """How many CPU threads a one-token step should use, found by timing both choices.
 
-
-SMALL_STEP_TOKENS = 4  # forwards of at most this many new tokens run on one thread (see _threads_for)
-
-
-def _threads_for(new_tokens: int) -> int:
-    """CPU threads for a forward pass over `new_tokens` tokens.
-
-    One-token steps are too small to split: waking a second thread costs more than it saves
-    (measured on 2 cores: 69 ms on one thread vs 83–95 ms on two for a 0.5B decode step), and far
-    more when other programs keep the cores busy. Reading a long prompt is real work: all threads.
+    Reading a prompt is big work: all threads, always. A one-token step is small, and which is
+    faster depends on the moment: on an idle 2-core machine two threads win (bf16 steps, measured
+    84-98 ms vs 134-158 ms on one), but when other programs keep the cores busy a second thread
+    waits its turn and makes a step several times slower. So we time both: each choice keeps a
+    running average of its step time, the faster one is used, and every PROBE_EVERY steps the
+    other one is tried again in case the machine got busier or quieter.
     """
-    return 1 if new_tokens <= SMALL_STEP_TOKENS else torch.get_num_threads()
+
+    PROBE_EVERY = 24
+
+    def __init__(self) -> None:
+        self.average: dict[int, float | None] = {}
+        self.steps = 0
+
+    def pick(self) -> int:
+        choices = sorted({1, torch.get_num_threads()})
+        for count in choices:
+            if self.average.get(count) is None:
+                return count
+        self.steps += 1
+        best = min(choices, key=lambda c: self.average[c])
+        if len(choices) > 1 and self.steps % self.PROBE_EVERY == 0:
+            return next(c for c in choices if c != best)  # look again at the other choice
+        return best
+
+    def record(self, count: int, seconds: float) -> None:
+        old = self.average.get(count)
+        self.average[count] = seconds if old is None else 0.7 * old + 0.3 * seconds
 
 
 class _Threads:
@@ -76,13 +90,49 @@ def configure_threads(threads: int = 0) -> int:
     return count
 
 
+PREFIX_CACHE_TOKENS = 6_000  # keys/values kept for reuse: ~150 MB for the default model
+
+
 @dataclass
-class _NextTokenState:
-    """What the last next-token call computed, so a one-token extension reuses it."""
+class _Prefix:
+    """Keys and values the model already computed for `ids`, and its scores after the last one."""
 
     ids: list[int]
     cache: Any  # transformers DynamicCache holding keys/values for `ids`
-    logits: torch.Tensor  # float32 logits after the last of `ids`
+    logits: torch.Tensor  # float32 scores for the token after `ids`
+
+
+class _PrefixCache:
+    """The last few token sequences the model read, so a text that starts the same way is not
+    read again: the lab's text one token longer, the chat's system prompt and lesson notes, a
+    regenerated answer. Used and changed only under the engine lock.
+    """
+
+    def __init__(self, max_tokens: int = PREFIX_CACHE_TOKENS) -> None:
+        self.max_tokens = max_tokens
+        self.entries: list[_Prefix] = []  # most recently used first
+
+    def longest(self, ids: list[int]) -> tuple[_Prefix | None, int]:
+        """The entry sharing the longest start with `ids`, and how many tokens it shares."""
+        best, shared = None, 0
+        for entry in self.entries:
+            n = _common_prefix(entry.ids, ids)
+            if n > shared:
+                best, shared = entry, n
+        return best, shared
+
+    def keep(self, entry: _Prefix) -> None:
+        """Mark `entry` as just used (adding it if new); forget the oldest beyond the budget."""
+        self.drop(entry)
+        self.entries.insert(0, entry)
+        while len(self.entries) > 1 and sum(len(e.ids) for e in self.entries) > self.max_tokens:
+            self.entries.pop()
+
+    def drop(self, entry: _Prefix) -> None:
+        self.entries = [e for e in self.entries if e is not entry]
+
+    def clear(self) -> None:
+        self.entries = []
 
 
 class GenerationStream(Iterator[str]):
@@ -92,8 +142,11 @@ class GenerationStream(Iterator[str]):
     "timeout", or "" while still running.
     """
 
-    def __init__(self, pieces: queue.Queue, cancel: threading.Event, deadline: float) -> None:
+    def __init__(
+        self, pieces: queue.Queue, cancel: threading.Event, deadline: float, status: Any = None
+    ) -> None:
         self._pieces = pieces
+        self._status = status  # () -> QueueStatus | None: where this answer stands in the model's line
         self._stop = cancel  # this stream's own event: never the caller's, which they may reuse
         self._deadline = deadline
         self._finished = False
@@ -129,10 +182,15 @@ class GenerationStream(Iterator[str]):
         if self.worker is not None:
             self.worker.join(timeout=5.0)
 
+    def queue_status(self) -> QueueStatus | None:
+        """While this answer waits for the model: how many are ahead and about how long; else None."""
+        return self._status() if self._status is not None else None
+
     def close(self) -> None:
-        """Stop the worker (called when the consumer goes away early)."""
+        """Stop the worker (called when the consumer goes away early) and wait for it to let go
+        of the model: a process that exits right after must not tear torch down under it."""
         self._stop.set()
-        self._finished = True
+        self._finish()
 
     def __del__(self) -> None:
         # a stream dropped half-read (e.g. a Streamlit rerun) must not keep the model busy
@@ -159,8 +217,9 @@ class TransformersEngine:
         # logits beyond the tokenizer's vocabulary are padding rows of the embedding: never offered
         self.vocab_size = min(len(tokenizer), int(model.config.vocab_size))
         self.max_new_tokens_cap = max_new_tokens_cap
-        self.lock = threading.Lock()  # held around every forward pass
-        self._next_state: _NextTokenState | None = None
+        self.lock = ModelQueue()  # every forward pass takes its turn here, first come first served
+        self._prefixes = _PrefixCache()
+        self._step_threads = _StepThreads()
         self._eos_ids = _eos_ids(model, tokenizer)
 
     # ---- loading -------------------------------------------------------------------------------
@@ -173,9 +232,9 @@ class TransformersEngine:
         name: str,
         context_window: int | None = None,
         max_new_tokens_cap: int = 1024,
-        compute: str = "fp32",
+        compute: str = "mixed",
     ) -> TransformersEngine:
-        """Load a prepared (or any Hugging Face) model folder, offline; compute in fp32 or bf16."""
+        """Load a prepared (or any Hugging Face) model folder, offline (compute: see tutor.llm.compute)."""
         if compute not in COMPUTE_MODES:
             raise EngineError("bad_config", f"model_compute must be one of {COMPUTE_MODES}, got {compute!r}.")
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -189,6 +248,8 @@ class TransformersEngine:
             tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
             dtype = torch.float32 if compute == "fp32" else torch.bfloat16
             model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, local_files_only=True)
+            if compute == "mixed":
+                use_mixed_precision(model)
         except MemoryError as err:
             raise _oom(err) from err
         except (OSError, ValueError, KeyError) as err:
@@ -206,7 +267,12 @@ class TransformersEngine:
         """Run one tiny generation so the first learner does not pay for lazy initialisation."""
         for _ in self.stream_completion("Hello", max_new_tokens=2, temperature=0.0, timeout_s=600.0):
             pass
-        self._next_state = None
+        self.forget_cache()
+
+    def forget_cache(self) -> None:
+        """Drop every remembered prefix, so the next call reads its whole text again."""
+        with self.lock:
+            self._prefixes.clear()
 
     # ---- text in, text out ---------------------------------------------------------------------
 
@@ -365,33 +431,51 @@ class TransformersEngine:
             kept.pop(first)
 
     def _last_logits(self, ids: list[int]) -> torch.Tensor:
-        """Logits after `ids`, reusing the KV cache of the previous call when `ids` extends it."""
+        """Scores for the token after `ids` (reusing whatever start of `ids` the model already read)."""
+        with self.lock, torch.inference_mode():
+            return self._read(ids).logits
+
+    def _read(self, ids: list[int]) -> _Prefix:
+        """Run the model over `ids` and return its keys/values and last scores (call under the lock).
+
+        Only the tokens after the longest start already in the prefix cache go through the model:
+        one token when the lab's text grew by one, the question when the chat's notes are unchanged.
+        """
         from transformers import DynamicCache
 
-        with self.lock, torch.inference_mode():
-            state = self._next_state
-            if state is not None and state.ids == ids:
-                return state.logits
-            reuse = 0
-            if state is not None:
-                reuse = _common_prefix(state.ids, ids)
-                reuse = min(reuse, len(ids) - 1)  # at least one new token must go through the model
-            try:
-                if state is not None and reuse > 0:
-                    cache = state.cache
-                    if reuse < len(state.ids):
-                        cache.crop(reuse - len(state.ids))  # v5: a negative count removes tokens
-                else:
-                    cache, reuse = DynamicCache(config=self.model.config), 0
-                new = torch.tensor([ids[reuse:]], dtype=torch.long)
-                with _Threads(_threads_for(new.shape[1])):
-                    out = self.model(input_ids=new, past_key_values=cache, use_cache=True, logits_to_keep=1)
-            except Exception as err:
-                self._next_state = None
-                raise _as_engine_error(err) from err
-            logits = out.logits[0, -1, : self.vocab_size].float()
-            self._next_state = _NextTokenState(ids=list(ids), cache=cache, logits=logits)
-            return logits
+        entry, shared = self._prefixes.longest(ids)
+        if entry is not None and entry.ids == ids:
+            self._prefixes.keep(entry)
+            return entry
+        shared = min(shared, len(ids) - 1)  # at least one token must go through the model for scores
+        try:
+            if entry is not None and shared == len(entry.ids):
+                cache = entry.cache  # `ids` extends this entry: grow it in place
+                self._prefixes.drop(entry)
+            elif entry is not None and shared > 0:
+                cache = copy.deepcopy(entry.cache)  # branch off a shared start, keep the old entry
+                cache.crop(shared - len(entry.ids))  # v5: a negative count removes tokens
+            else:
+                cache, shared = DynamicCache(config=self.model.config), 0
+            new = torch.tensor([ids[shared:]], dtype=torch.long)
+            out = self._forward(new, cache, logits_to_keep=1)
+        except Exception as err:
+            raise _as_engine_error(err) from err
+        read = _Prefix(ids=list(ids), cache=cache, logits=out.logits[0, -1, : self.vocab_size].float())
+        self._prefixes.keep(read)
+        return read
+
+    def _forward(self, new: torch.Tensor, cache: Any, **options: Any) -> Any:
+        """One forward pass over the `new` tokens after those in `cache` (call under the lock)."""
+        if new.shape[1] > SMALL_STEP_TOKENS:
+            with _Threads(torch.get_num_threads()):
+                return self.model(input_ids=new, past_key_values=cache, use_cache=True, **options)
+        count = self._step_threads.pick()
+        started = time.perf_counter()
+        with _Threads(count):
+            out = self.model(input_ids=new, past_key_values=cache, use_cache=True, **options)
+        self._step_threads.record(count, time.perf_counter() - started)
+        return out
 
     def _start(
         self,
@@ -412,10 +496,11 @@ class TransformersEngine:
         cancel = threading.Event()
         deadline = time.monotonic() + timeout_s
         pieces: queue.Queue = queue.Queue()
-        stream = GenerationStream(pieces, cancel, deadline)
+        ticket = self.lock.join("answer")  # in line from now on, so the page can show its place
+        stream = GenerationStream(pieces, cancel, deadline, status=lambda: self.lock.status(ticket))
         worker = threading.Thread(
             target=self._generate_into,
-            args=(ids, budget, temperature, top_p, (cancel, stop), deadline, seed, pieces),
+            args=(ticket, ids, budget, temperature, top_p, (cancel, stop), deadline, seed, pieces),
             name=f"generate-{self.name}",
             daemon=True,
         )
@@ -425,6 +510,7 @@ class TransformersEngine:
 
     def _generate_into(
         self,
+        ticket: Any,
         ids: list[int],
         budget: int,
         temperature: float,
@@ -434,57 +520,62 @@ class TransformersEngine:
         seed: int | None,
         pieces: queue.Queue,
     ) -> None:
-        """The generation loop (runs in the worker thread): prefill, then one token at a time."""
-        from transformers import DynamicCache
+        """The generation loop (runs in the worker thread): read the prompt, then one token at a time."""
 
         def stop_requested() -> bool:
             return any(event is not None and event.is_set() for event in stops)
 
         reason = "length"
         try:
-            if not self.lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            turn = self.lock.wait_turn(
+                ticket, timeout=max(0.0, deadline - time.monotonic()), cancelled=stop_requested
+            )
+            if not turn and stop_requested():  # the learner left the line: nothing was written
+                pieces.put((_DONE, "stopped"))
+                return
+            if not turn:
                 pieces.put(EngineError("timeout", "The model is busy with another answer.", hint="Try again soon."))
                 return
             try:
                 generator = sampling.seeded_generator(seed)
                 generated: list[int] = []
                 shown = ""
-                if stop_requested():  # stopped (or abandoned) while waiting for the model
+                if stop_requested():  # stopped (or abandoned) just as its turn came
                     budget, reason = 0, "stopped"
                 with torch.inference_mode():
                     if budget == 0:
                         pieces.put((_DONE, reason))
                         return
-                    cache = DynamicCache(config=self.model.config)
-                    # prefill: read the whole prompt once, keep only the last position's logits
-                    with _Threads(_threads_for(len(ids))):
-                        out = self.model(
-                            input_ids=torch.tensor([ids], dtype=torch.long),
-                            past_key_values=cache,
-                            use_cache=True,
-                            logits_to_keep=1,
-                        )
-                    with _Threads(1):  # one token at a time: one thread (see _threads_for)
+                    # read the prompt once (only what the prefix cache has not seen), keep its last scores
+                    read = self._read(ids)
+                    try:
                         reason, shown = self._decode_loop(
-                            out, cache, budget, temperature, top_p, generator, stop_requested, deadline,
+                            read, budget, temperature, top_p, generator, stop_requested, deadline,
                             generated, pieces,
                         )
+                    except BaseException:
+                        self._prefixes.drop(read)  # its cache may hold a half-written step
+                        raise
+                    # the cache now also holds the answer: a follow-up question starts from here
+                    read.ids = (ids + generated)[: read.cache.get_seq_length()]
+                    self._prefixes.keep(read)
                     final = self.tokenizer.decode(generated, skip_special_tokens=True)
                     if final.startswith(shown) and len(final) > len(shown):
                         pieces.put(final[len(shown):].replace("\ufffd", ""))
             finally:
-                self.lock.release()
+                self.lock.leave(ticket)
             if reason == "timeout" and not generated:
                 pieces.put(EngineError("timeout", "The model did not answer in time.", hint="Try a shorter question."))
                 return
             pieces.put((_DONE, reason))
         except Exception as err:  # noqa: BLE001 - the worker must always report back
             pieces.put(_as_engine_error(err))
+        finally:
+            self.lock.leave(ticket)  # a no-op unless something above failed before giving the turn back
 
     def _decode_loop(
         self,
-        out: Any,
-        cache: Any,
+        read: _Prefix,
         budget: int,
         temperature: float,
         top_p: float,
@@ -494,7 +585,11 @@ class TransformersEngine:
         generated: list[int],
         pieces: queue.Queue,
     ) -> tuple[str, str]:
-        """Pick a token, show it, feed it back; returns (why it stopped, the text shown so far)."""
+        """Pick a token, show it, feed it back; returns (why it stopped, the text shown so far).
+
+        `read.cache` grows by every token fed back; `read.logits` always holds the scores after
+        the last token in the cache.
+        """
         reason, shown = "length", ""
         for step in range(budget):
             if stop_requested():
@@ -503,11 +598,9 @@ class TransformersEngine:
             if time.monotonic() > deadline:
                 reason = "timeout"
                 break
-            # the last position's scores, one per vocabulary token
-            logits = out.logits[0, -1, : self.vocab_size]
-            # temperature → top-p → draw (temperature 0 = argmax)
+            # temperature → top-p → draw (temperature 0 = argmax), from the scores after the last token
             token = sampling.pick_next_token(
-                logits, temperature=temperature, top_p=top_p, generator=generator
+                read.logits, temperature=temperature, top_p=top_p, generator=generator
             )
             if token in self._eos_ids:
                 reason = "eos"
@@ -521,11 +614,8 @@ class TransformersEngine:
             if step + 1 == budget:
                 break  # that was the last token we may write: no need to read it back
             # feed the chosen token back in; the cache remembers everything before it
-            out = self.model(
-                input_ids=torch.tensor([[token]], dtype=torch.long),
-                past_key_values=cache,
-                use_cache=True,
-            )
+            out = self._forward(torch.tensor([[token]], dtype=torch.long), read.cache)
+            read.logits = out.logits[0, -1, : self.vocab_size].float()
         return reason, shown
 
 

@@ -3,7 +3,8 @@
 base.py      what progress is made of, the ProgressStore interface, the error types
 names.py     display names, cleaned
 transfer.py  the export file format and its strict check
-store.py     the SQLite store
+store.py     the logic every SQL store shares, the SQLite store, and open_progress_store
+postgres.py  the PostgreSQL store (several app replicas, one database)
 placement.py the placement check and "next up"
 """
 from tutor.progress.base import (
@@ -18,7 +19,7 @@ from tutor.progress.base import (
     Summary,
     UnknownLearner,
 )
-from tutor.progress.store import SQLiteProgressStore, open_store
+from tutor.progress.store import SQLiteProgressStore, open_progress_store, open_store
 
 __all__ = [
     "EVENT_KINDS",
@@ -32,5 +33,6 @@ __all__ = [
     "SQLiteProgressStore",
     "Summary",
     "UnknownLearner",
+    "open_progress_store",
     "open_store",
 ]

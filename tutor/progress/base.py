@@ -2,8 +2,8 @@
 
 A learner is a display name plus a random `key` (kept in the page URL as ?learner=<key>, so a
 reload finds the same learner). Everything a learner does is an `Event`; summaries are computed
-from events. The SQLite store (store.py) implements `ProgressStore`; a PostgreSQL store for
-classrooms can implement the same Protocol and nothing above it changes.
+from events. The SQLite store (store.py) and the PostgreSQL store for classrooms (postgres.py)
+implement `ProgressStore`; nothing above it knows which one it talks to.
 
 Event kinds and the fields each uses:
 
@@ -30,8 +30,8 @@ PLACEMENT_ITEMS: tuple[str, ...] = ("known", "start", "skipped")
 class ProgressUnavailable(Exception):
     """The progress database cannot be used right now; the app keeps working without saving.
 
-    `code` is one of "locked", "read_only", "corrupt", "too_new", "unavailable" — the UI turns it
-    into a sentence in the learner's language.
+    `code` is one of "locked", "read_only", "corrupt", "too_new", "unavailable", and for a database
+    server "unreachable" or "bad_url" — the UI turns it into a sentence in the learner's language.
     """
 
     def __init__(self, code: str, detail: str = "") -> None:

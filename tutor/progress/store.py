@@ -1,6 +1,12 @@
-"""Progress in SQLite (standard library sqlite3): durable, one file, safe with several writers.
+"""Progress in SQL: the logic every backend shares, and the SQLite store (standard library sqlite3).
 
-Why it is safe:
+`SQLProgressStore` holds everything a store does — sign-in, events, summaries, export / import,
+migrations, transactions — written once, in SQL that SQLite and PostgreSQL both run. A backend
+supplies only what differs between the two (the "dialect hooks" below): how to get a connection,
+how to begin a transaction, its schema steps, and how its errors are named. The PostgreSQL store
+for classrooms is in postgres.py; `open_progress_store` picks one from the settings.
+
+Why the SQLite store is safe:
 - WAL mode: readers never block the writer, and a crash can only lose an *uncommitted*
   transaction; the last committed state is always what the next start-up sees.
 - synchronous=NORMAL (the setting SQLite recommends with WAL): a commit is in the WAL file before
@@ -22,15 +28,17 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Hashable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any, Protocol
 
 from tutor.progress.base import (
     Event,
     ImportRejected,
     Learner,
+    ProgressStore,
     ProgressUnavailable,
     QuizScore,
     Summary,
@@ -40,8 +48,10 @@ from tutor.progress.names import clean_display_name, name_match_key
 from tutor.progress.transfer import build_export, check_event, parse_export
 
 DB_FILE_NAME = "progress.sqlite3"
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 # MIGRATIONS[i] takes the schema from version i to i + 1. Never edit a released step; append.
+# postgres.py has the same steps in PostgreSQL's types; both lists always have the same length.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # 0 -> 1: the first release.
     (
@@ -63,106 +73,101 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
 )
 
-
-def _unavailable(err: BaseException) -> ProgressUnavailable:
-    """Name what went wrong with the database in one of a few words the UI can explain."""
-    code = getattr(err, "sqlite_errorname", "") or ""
-    text = str(err).lower()
-    if code.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text:
-        kind = "locked"
-    elif code.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM")) or "readonly" in text:
-        kind = "read_only"
-    elif code.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")) or "not a database" in text or "malformed" in text:
-        kind = "corrupt"
-    elif isinstance(err, PermissionError):
-        kind = "read_only"
-    else:
-        kind = "unavailable"
-    return ProgressUnavailable(kind, str(err))
+# A day is counted in quarter hours first, then each quarter hour is put on the app's local
+# calendar day in Python. Every time zone's offset and every summer-time switch falls on a
+# quarter hour (India +5:30, Nepal +5:45, ...), so no quarter hour straddles a local midnight, and
+# both databases count days exactly as this process's clock does (a PostgreSQL server may sit in
+# another time zone than the app).
+QUARTER_HOUR_S = 900
 
 
-class SQLiteProgressStore:
-    """The ProgressStore for one SQLite file; one instance can be shared by many threads."""
+class Connection(Protocol):
+    """What the shared logic needs of a connection: execute(sql with ? placeholders, params)."""
 
-    def __init__(
-        self,
-        path: str | Path,
-        *,
-        busy_timeout_s: float = 3.0,
-        migrations: Sequence[Sequence[str]] = MIGRATIONS,
-    ) -> None:
-        self.path = Path(path)
+    def execute(self, sql: str, parameters: Sequence[Any] = ...) -> Any: ...
+
+    def executemany(self, sql: str, seq_of_parameters: Iterable[Sequence[Any]]) -> Any: ...
+
+
+class SQLProgressStore:
+    """The ProgressStore logic shared by every SQL backend; a subclass provides the dialect hooks."""
+
+    # --- dialect hooks (set or overridden by each backend) -------------------------------------
+    # Errors of the database driver: turned into ProgressUnavailable by `_unavailable`.
+    db_errors: tuple[type[BaseException], ...] = ()
+    # Appended to the SELECT of a learner whose events are about to be merged, so two replicas
+    # importing at once take turns (SQLite's BEGIN IMMEDIATE already lets one writer in at a time).
+    lock_learner_row: str = ""
+    # The number of the quarter hour an event's `at` falls in (see QUARTER_HOUR_S).
+    quarter_hour_sql: str = ""
+    # One row when the schema_version table exists, none otherwise.
+    version_table_sql: str = ""
+
+    def _connection(self) -> AbstractContextManager[Connection]:
+        """A connection for one transaction (held by this thread until the block ends)."""
+        raise NotImplementedError
+
+    def _begin_sql(self, write: bool) -> str:
+        """The statement that starts a read or a write transaction."""
+        raise NotImplementedError
+
+    def _unavailable(self, err: BaseException) -> ProgressUnavailable:
+        """Name what went wrong with the database in one of the words the UI explains."""
+        raise NotImplementedError
+
+    def _lock_for_migration(self, conn: Connection) -> None:
+        """Make a second app starting at the same moment wait until the first has migrated."""
+
+    def _change_stamp(self, conn: Connection, key: str) -> Hashable:
+        """A value that differs whenever the learner's events may have changed (for the cache)."""
+        raise NotImplementedError
+
+    # --- shared ---------------------------------------------------------------------------------
+
+    def __init__(self, migrations: Sequence[Sequence[str]]) -> None:
         self._migrations = migrations
-        # One connection behind a lock: sqlite3 connections are not safe to use from two threads
-        # at once, and Streamlit runs each browser session in its own thread.
-        self._lock = threading.RLock()
-        # Summaries are cached per learner and reused until the data changes: `_commits` counts
-        # this connection's own commits, PRAGMA data_version changes when another one commits.
+        # Summaries are cached per learner and reused until `_change_stamp` says the data changed.
+        self._summaries: dict[str, tuple[Hashable, Summary]] = {}
+        # `_commits` counts this store's own write transactions (part of SQLite's change stamp).
         self._commits = 0
-        self._summaries: dict[str, tuple[tuple[int, int], Summary]] = {}
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(
-                self.path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
-            )
-        except (sqlite3.Error, OSError) as err:
-            raise _unavailable(err) from err
-        try:
-            mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                raise ProgressUnavailable("unavailable", f"journal mode is {mode}, not WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.execute("PRAGMA foreign_keys=ON")
-            self._migrate()
-        except sqlite3.Error as err:
-            self._conn.close()
-            raise _unavailable(err) from err
-        except ProgressUnavailable:
-            self._conn.close()
-            raise
-
-    # --- transactions -------------------------------------------------------------------------
 
     @contextmanager
-    def _transaction(self, *, write: bool) -> Iterator[sqlite3.Connection]:
+    def _transaction(self, *, write: bool) -> Iterator[Connection]:
         """One transaction: committed when the block ends, rolled back if it raises."""
-        with self._lock:
+        with self._connection() as conn:
             try:
-                self._conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            except sqlite3.Error as err:
-                raise _unavailable(err) from err
+                conn.execute(self._begin_sql(write))
+            except self.db_errors as err:
+                raise self._unavailable(err) from err
             try:
-                yield self._conn
-                self._conn.execute("COMMIT")
+                yield conn
+                conn.execute("COMMIT")
                 if write:
                     self._commits += 1
             except BaseException as err:
                 try:
-                    self._conn.execute("ROLLBACK")
-                except sqlite3.Error:
-                    pass  # the transaction is already gone; nothing was committed
-                if isinstance(err, sqlite3.Error):
-                    raise _unavailable(err) from err
+                    conn.execute("ROLLBACK")
+                except self.db_errors:
+                    pass  # the transaction (or the connection) is already gone; nothing was committed
+                if isinstance(err, self.db_errors):
+                    raise self._unavailable(err) from err
                 raise
 
     def schema_version(self) -> int:
-        """The version of the schema in the file (len(MIGRATIONS) after opening)."""
+        """The version of the schema in the database (len(migrations) after opening)."""
         with self._transaction(write=False) as conn:
             return self._version(conn)
 
-    @staticmethod
-    def _version(conn: sqlite3.Connection) -> int:
-        exists = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
-        ).fetchone()
-        if not exists:
+    def _version(self, conn: Connection) -> int:
+        if not conn.execute(self.version_table_sql).fetchone():
             return 0
         row = conn.execute("SELECT version FROM schema_version").fetchone()
         return int(row[0]) if row else 0
 
     def _migrate(self) -> None:
-        """Bring the file up to the newest schema, all steps in one transaction."""
+        """Bring the database up to the newest schema, all steps in one transaction."""
         with self._transaction(write=True) as conn:
+            self._lock_for_migration(conn)
             version = self._version(conn)
             if version > len(self._migrations):
                 raise ProgressUnavailable("too_new", f"schema version {version} is from a newer app")
@@ -185,22 +190,37 @@ class SQLiteProgressStore:
         Raises NameRejected for an empty or too long name."""
         clean = clean_display_name(name)
         with self._transaction(write=True) as conn:
-            row = conn.execute(
-                "SELECT key, name, created_at FROM learners WHERE name_key = ?", (name_match_key(clean),)
-            ).fetchone()
-            if row:
-                return Learner(*row), False
+            existing = self._learner_named(conn, clean)
+            if existing:
+                return existing, False
             learner = Learner(key=secrets.token_urlsafe(12), name=clean, created_at=time.time())
-            self._insert_learner(conn, learner)
-            return learner, True
+            if self._insert_learner(conn, learner) is not None:
+                return learner, True
+            # Another app replica created this name between our look-up and our insert. The
+            # insert waited for that transaction to commit, so a new look-up sees its learner.
+            existing = self._learner_named(conn, clean)
+            if existing is None:
+                raise ProgressUnavailable("unavailable", "a new learner key collided; try again")
+            return existing, False
 
     @staticmethod
-    def _insert_learner(conn: sqlite3.Connection, learner: Learner) -> int:
-        cursor = conn.execute(
-            "INSERT INTO learners (key, name, name_key, created_at) VALUES (?, ?, ?, ?)",
+    def _learner_named(conn: Connection, clean_name: str) -> Learner | None:
+        row = conn.execute(
+            "SELECT key, name, created_at FROM learners WHERE name_key = ?", (name_match_key(clean_name),)
+        ).fetchone()
+        return Learner(*row) if row else None
+
+    @staticmethod
+    def _insert_learner(conn: Connection, learner: Learner) -> int | None:
+        """The new learner's row id, or None when the key or the name is already taken."""
+        # ON CONFLICT DO NOTHING instead of an error: a name taken by a concurrent sign-in is not
+        # a failure, and in PostgreSQL an error would abort the whole transaction.
+        row = conn.execute(
+            "INSERT INTO learners (key, name, name_key, created_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT DO NOTHING RETURNING id",
             (learner.key, learner.name, name_match_key(learner.name), learner.created_at),
-        )
-        return int(cursor.lastrowid)
+        ).fetchone()
+        return None if row is None else int(row[0])
 
     def learner(self, key: str) -> Learner | None:
         """The learner with this key, or None."""
@@ -211,7 +231,7 @@ class SQLiteProgressStore:
         return Learner(*row) if row else None
 
     @staticmethod
-    def _learner_id(conn: sqlite3.Connection, key: str) -> int:
+    def _learner_id(conn: Connection, key: str) -> int:
         row = conn.execute("SELECT id FROM learners WHERE key = ?", (key,)).fetchone()
         if row is None:
             raise UnknownLearner(key)
@@ -231,22 +251,19 @@ class SQLiteProgressStore:
                 check_event(event)
                 self._insert_event(conn, learner_id, event)
 
-    @staticmethod
-    def _insert_event(conn: sqlite3.Connection, learner_id: int, event: Event) -> None:
-        conn.execute(
-            "INSERT INTO events (learner_id, kind, at, lesson, item, correct) VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                learner_id,
-                event.kind,
-                float(event.at),
-                event.lesson,
-                event.item,
-                None if event.correct is None else int(event.correct),
-            ),
-        )
+    _INSERT_EVENT = "INSERT INTO events (learner_id, kind, at, lesson, item, correct) VALUES (?, ?, ?, ?, ?, ?)"
 
     @staticmethod
-    def _events(conn: sqlite3.Connection, learner_id: int) -> list[Event]:
+    def _event_row(learner_id: int, event: Event) -> tuple:
+        # `correct` goes in as a bool: SQLite stores it as 0/1, PostgreSQL as a BOOLEAN.
+        return (learner_id, event.kind, float(event.at), event.lesson, event.item,
+                None if event.correct is None else bool(event.correct))
+
+    def _insert_event(self, conn: Connection, learner_id: int, event: Event) -> None:
+        conn.execute(self._INSERT_EVENT, self._event_row(learner_id, event))
+
+    @staticmethod
+    def _events(conn: Connection, learner_id: int) -> list[Event]:
         rows = conn.execute(
             "SELECT kind, at, lesson, item, correct FROM events WHERE learner_id = ? ORDER BY at, id",
             (learner_id,),
@@ -266,7 +283,7 @@ class SQLiteProgressStore:
 
         Shared between sessions when nothing changed in between: do not modify it."""
         with self._transaction(write=False) as conn:
-            stamp = (int(conn.execute("PRAGMA data_version").fetchone()[0]), self._commits)
+            stamp = self._change_stamp(conn, key)
             cached = self._summaries.get(key)
             if cached is not None and cached[0] == stamp:
                 return cached[1]
@@ -276,7 +293,7 @@ class SQLiteProgressStore:
             self._summaries[key] = (stamp, summary)
             return summary
 
-    def _compute_summary(self, conn: sqlite3.Connection, key: str) -> Summary:
+    def _compute_summary(self, conn: Connection, key: str) -> Summary:
         learner_id = self._learner_id(conn, key)
 
         def rows(sql: str) -> list[tuple]:
@@ -291,11 +308,14 @@ class SQLiteProgressStore:
         placement_rows = rows(
             "SELECT item, lesson FROM events WHERE learner_id = ? AND kind = 'placement' ORDER BY at, id"
         )
-        # 'localtime': a day is the learner's calendar day, summer time included.
-        per_day = rows(
-            "SELECT date(at, 'unixepoch', 'localtime') AS day, COUNT(*) FROM events"
-            " WHERE learner_id = ? GROUP BY day ORDER BY day"
+        quarters = rows(
+            f"SELECT {self.quarter_hour_sql} AS quarter, COUNT(*) FROM events WHERE learner_id = ? GROUP BY quarter"
         )
+        # The local calendar day of each quarter hour (summer time included): see QUARTER_HOUR_S.
+        per_day: dict[dt.date, int] = {}
+        for quarter, count in quarters:
+            day = dt.date.fromtimestamp(int(quarter) * QUARTER_HOUR_S)
+            per_day[day] = per_day.get(day, 0) + int(count)
 
         # The latest answer to each question counts; every answer counts as an attempt.
         latest: dict[str, dict[str, bool]] = {}
@@ -319,8 +339,8 @@ class SQLiteProgressStore:
             known_lessons=frozenset(lesson for item, lesson in placement_rows if item == "known"),
             placement=placement,
             placement_start=starts[-1] if starts else None,
-            per_day=tuple((dt.date.fromisoformat(day), int(count)) for day, count in per_day),
-            total_events=sum(int(count) for _, count in per_day),
+            per_day=tuple(sorted(per_day.items())),
+            total_events=sum(per_day.values()),
         )
 
     def reset(self, key: str) -> None:
@@ -342,46 +362,150 @@ class SQLiteProgressStore:
         """Merge an exported file into a learner's progress; (learner, events added).
 
         With `into_key`, the file must belong to that learner. With None, the file's learner is
-        restored (created on this machine if new). Events already present are not added twice, so
-        importing the same file again changes nothing. Raises ImportRejected, changing nothing."""
+        restored (created here if new). Events already present are not added twice, so importing
+        the same file again changes nothing. Raises ImportRejected, changing nothing."""
         doc = parse_export(raw)
         if into_key is not None and doc.learner.key != into_key:
             raise ImportRejected("other_learner", "the file belongs to another learner")
         with self._transaction(write=True) as conn:
-            row = conn.execute("SELECT id, key, name, created_at FROM learners WHERE key = ?",
-                               (doc.learner.key,)).fetchone()
+            row = self._learner_row_locked(conn, doc.learner.key)
             if row is None:
                 if into_key is not None:
                     raise UnknownLearner(into_key)
-                taken = conn.execute(
-                    "SELECT 1 FROM learners WHERE name_key = ?", (name_match_key(doc.learner.name),)
-                ).fetchone()
-                if taken:
-                    raise ImportRejected("name_taken", "another learner here already has this name")
-                learner = doc.learner
-                learner_id = self._insert_learner(conn, learner)
-                have: set[tuple] = set()
+                learner_id = self._insert_learner(conn, doc.learner)
+                if learner_id is None:
+                    # Taken: either the name belongs to another learner here, or another replica
+                    # restored this very file a moment ago (then merge into what it created).
+                    row = self._learner_row_locked(conn, doc.learner.key)
+                    if row is None:
+                        raise ImportRejected("name_taken", "another learner here already has this name")
+            if row is None:
+                learner, have = doc.learner, set()
             else:
                 learner_id, learner = int(row[0]), Learner(*row[1:])
                 have = {self._identity(e) for e in self._events(conn, learner_id)}
-            added = 0
+            new_rows = []
             for event in doc.events:
                 identity = self._identity(event)
                 if identity not in have:
-                    self._insert_event(conn, learner_id, event)
+                    new_rows.append(self._event_row(learner_id, event))
                     have.add(identity)
-                    added += 1
-        return learner, added
+            # One batch: a year of events is one round trip's worth of work for PostgreSQL (psycopg
+            # pipelines executemany) instead of 11,000 round trips.
+            if new_rows:
+                conn.executemany(self._INSERT_EVENT, new_rows)
+        return learner, len(new_rows)
+
+    def _learner_row_locked(self, conn: Connection, key: str) -> tuple | None:
+        return conn.execute(
+            "SELECT id, key, name, created_at FROM learners WHERE key = ?" + self.lock_learner_row, (key,)
+        ).fetchone()
 
     @staticmethod
     def _identity(event: Event) -> tuple:
         return (event.kind, float(event.at), event.lesson, event.item, event.correct)
 
     def close(self) -> None:
+        raise NotImplementedError
+
+
+def _sqlite_unavailable(err: BaseException) -> ProgressUnavailable:
+    """Name what went wrong with an SQLite file in one of a few words the UI can explain."""
+    code = getattr(err, "sqlite_errorname", "") or ""
+    text = str(err).lower()
+    if code.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text:
+        kind = "locked"
+    elif code.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM")) or "readonly" in text:
+        kind = "read_only"
+    elif code.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")) or "not a database" in text or "malformed" in text:
+        kind = "corrupt"
+    elif isinstance(err, PermissionError):
+        kind = "read_only"
+    else:
+        kind = "unavailable"
+    return ProgressUnavailable(kind, str(err))
+
+
+class SQLiteProgressStore(SQLProgressStore):
+    """The ProgressStore for one SQLite file; one instance can be shared by many threads."""
+
+    MIGRATIONS = MIGRATIONS
+    db_errors = (sqlite3.Error,)
+    quarter_hour_sql = "CAST(at / 900 AS INTEGER)"  # `at` is positive: CAST truncates = floor
+    version_table_sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        busy_timeout_s: float = 3.0,
+        migrations: Sequence[Sequence[str]] = MIGRATIONS,
+    ) -> None:
+        super().__init__(migrations)
+        self.path = Path(path)
+        # One connection behind a lock: sqlite3 connections are not safe to use from two threads
+        # at once, and Streamlit runs each browser session in its own thread. SQLite lets one
+        # writer in at a time anyway, so a pool would not write faster.
+        self._lock = threading.RLock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(
+                self.path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
+            )
+        except (sqlite3.Error, OSError) as err:
+            raise _sqlite_unavailable(err) from err
+        try:
+            mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise ProgressUnavailable("unavailable", f"journal mode is {mode}, not WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.Error as err:
+            self._conn.close()
+            raise _sqlite_unavailable(err) from err
+        except ProgressUnavailable:
+            self._conn.close()
+            raise
+
+    @contextmanager
+    def _connection(self) -> Iterator[Connection]:
+        with self._lock:
+            yield self._conn
+
+    def _begin_sql(self, write: bool) -> str:
+        # IMMEDIATE takes the write lock at once, so two writers queue instead of failing later.
+        return "BEGIN IMMEDIATE" if write else "BEGIN"
+
+    def _unavailable(self, err: BaseException) -> ProgressUnavailable:
+        return _sqlite_unavailable(err)
+
+    def _change_stamp(self, conn: Connection, key: str) -> Hashable:
+        # PRAGMA data_version changes when another connection commits; `_commits` counts our own.
+        return (int(conn.execute("PRAGMA data_version").fetchone()[0]), self._commits)
+
+    def close(self) -> None:
         with self._lock:
             self._conn.close()
 
 
-def open_store(data_dir: str | Path, **options: object) -> SQLiteProgressStore:
-    """The progress store in `data_dir` (created if missing)."""
-    return SQLiteProgressStore(Path(data_dir) / DB_FILE_NAME, **options)  # type: ignore[arg-type]
+def open_store(data_dir: str | Path, **options: Any) -> SQLiteProgressStore:
+    """The SQLite progress store in `data_dir` (created if missing)."""
+    return SQLiteProgressStore(Path(data_dir) / DB_FILE_NAME, **options)
+
+
+def open_progress_store(db_url: str, data_dir: str | Path, **options: Any) -> ProgressStore:
+    """The store the settings choose: SQLite in `data_dir` when `db_url` is empty, else the
+    PostgreSQL database `db_url` names (postgresql://user:password@host:port/database).
+
+    Raises ProgressUnavailable("bad_url") for any other kind of URL."""
+    url = (db_url or "").strip()
+    if not url:
+        return open_store(data_dir, **options)
+    if url.startswith(POSTGRES_SCHEMES):
+        # Imported here so a laptop that never uses PostgreSQL never loads its driver.
+        from tutor.progress.postgres import PostgresProgressStore
+
+        return PostgresProgressStore(url, **options)
+    # The URL itself is not repeated in the message: it may hold a password.
+    raise ProgressUnavailable("bad_url", "progress_db_url must be empty or start with postgresql://")

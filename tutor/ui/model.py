@@ -8,7 +8,9 @@ arrive together load the model once. Engines serialise their own generate calls.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
+from typing import TypeVar
 
 import streamlit as st
 
@@ -16,6 +18,8 @@ from tutor.config import load_settings
 from tutor.i18n import t
 from tutor.llm.base import Engine, EngineError
 from tutor.ui.state import copy_back, keep_widget
+
+Source = TypeVar("Source")
 
 MODEL_KEY = "model_choice"  # non-widget key: the learner's chosen model for this session
 TEMPERATURE_KEY = "model_temperature"
@@ -71,6 +75,41 @@ def error_text(err: EngineError, lang: str) -> str:
     if explained.startswith("common.model.errors."):
         explained = generic
     return f"{explained}\n\n`{err}`"
+
+
+def wait_for_turn(source: Source, lang: str, *, poll_s: float = 0.5, slot: object | None = None) -> Source:
+    """While `source` (a stream or an answer job) waits for the shared model, show its place in
+    line and a rough wait; return it once its turn has come, ready for `st.write_stream`.
+
+    Engines that queue nothing (a remote server) have no `queue_status`: nothing is shown. A Stop
+    button drawn before this call still works: its click ends this script run, and the dropped
+    stream leaves the line.
+    """
+    status_of = getattr(source, "queue_status", None)
+    if not callable(status_of):
+        return source
+    slot = slot if slot is not None else st.empty()
+    while (status := status_of()) is not None:
+        slot.info(
+            t("common.model.queue", lang, ahead=status.ahead, seconds=max(1, round(status.estimate_s))),
+            icon=":material/hourglass_top:",
+        )
+        time.sleep(poll_s)
+    slot.empty()
+    return source
+
+
+def busy_note(engine: Engine, lang: str) -> str | None:
+    """For a call that blocks until the model is free (a lab step): a note on how long it may
+    wait when other learners are using the model, else None."""
+    line = getattr(engine, "lock", None)
+    outlook = getattr(line, "outlook", None)
+    if not callable(outlook):
+        return None
+    status = outlook()
+    if status.ahead == 0:
+        return None
+    return t("common.model.busy", lang, ahead=status.ahead, seconds=max(1, round(status.estimate_s)))
 
 
 def get_engine(lang: str) -> Engine | None:

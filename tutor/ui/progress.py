@@ -24,11 +24,11 @@ from tutor.progress import (
     Event,
     Learner,
     NameRejected,
+    ProgressStore,
     ProgressUnavailable,
-    SQLiteProgressStore,
     Summary,
     UnknownLearner,
-    open_store,
+    open_progress_store,
 )
 from tutor.progress.transfer import KEY_PATTERN
 from tutor.ui.pages import lesson_link
@@ -44,25 +44,27 @@ T = TypeVar("T")
 
 
 @st.cache_resource(show_spinner=False)
-def _store_for(data_dir: str) -> SQLiteProgressStore:
-    # Not cached when it raises, so a fixed folder or file works again on the next rerun.
-    return open_store(data_dir)
+def _store_for(db_url: str, data_dir: str) -> ProgressStore:
+    # Not cached when it raises, so a fixed folder, file or server works again on the next rerun.
+    return open_progress_store(db_url, data_dir)
 
 
 def _note_failure(err: ProgressUnavailable) -> None:
     st.session_state[ERROR_KEY] = err.code
 
 
-def progress_store() -> SQLiteProgressStore | None:
-    """The store for this process's data folder, or None when it cannot be opened."""
+def progress_store() -> ProgressStore | None:
+    """The store the settings choose (SQLite in the data folder, or PostgreSQL), or None when it
+    cannot be opened."""
+    settings = load_settings()
     try:
-        return _store_for(load_settings().data_dir)
+        return _store_for(settings.progress_db_url, settings.data_dir)
     except ProgressUnavailable as err:
         _note_failure(err)
         return None
 
 
-def _safely(action: Callable[[SQLiteProgressStore], T], fallback: T) -> T:
+def _safely(action: Callable[[ProgressStore], T], fallback: T) -> T:
     """Run one store operation; on a database failure remember why and return `fallback`."""
     store = progress_store()
     if store is None:
@@ -211,7 +213,7 @@ def record_event(kind: str, *, lesson: str | None = None, item: str | None = Non
         return False
     event = Event.now(kind, lesson=lesson, item=item, correct=correct)
 
-    def save(store: SQLiteProgressStore) -> bool:
+    def save(store: ProgressStore) -> bool:
         try:
             store.record(learner.key, event)
         except UnknownLearner:
@@ -227,7 +229,7 @@ def learner_summary(learner: Learner | None) -> Summary | None:
     if learner is None:
         return None
 
-    def read(store: SQLiteProgressStore) -> Summary | None:
+    def read(store: ProgressStore) -> Summary | None:
         try:
             return store.summary(learner.key)
         except UnknownLearner:

@@ -9,7 +9,7 @@ export TRANSFORMERS_OFFLINE := 1
 export OMP_WAIT_POLICY := PASSIVE
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test prepare bench lint clean system-deps
+.PHONY: run test prepare bench lint clean system-deps llama-server
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,15 +33,33 @@ run: prepare
 		--browser.gatherUsageStats false
 
 # Debian packages the tests use: Chromium, CJK and emoji fonts for the browser test; PostgreSQL for the
-# progress store's postgres tests (they start a throwaway server of their own). Installed when we can
-# (root), else we say how.
-SYSTEM_DEPS := chromium fonts-noto-cjk fonts-noto-color-emoji postgresql
+# progress store's postgres tests (they start a throwaway server of their own); g++ to build llama.cpp's
+# server once (make llama-server). Installed when we can (root), else we say how.
+SYSTEM_DEPS := chromium fonts-noto-cjk fonts-noto-color-emoji postgresql g++
 system-deps:
 	@if ! command -v chromium >/dev/null 2>&1 || ! dpkg -s $(SYSTEM_DEPS) >/dev/null 2>&1; then \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $(SYSTEM_DEPS) >/dev/null; \
 		else echo "The tests need: sudo apt-get install -y $(SYSTEM_DEPS)"; fi; fi
 
-test: prepare system-deps lint
+# llama.cpp's OpenAI-compatible server (tests of the "openai" backend), in its own venv: it is not an
+# app dependency. It compiles from source (measured: see README), so the built wheel is kept in
+# $(WHEELS) and later builds, fresh clones included, install it in seconds.
+LLAMA_VENV := .venv-llama
+LLAMA_CPP_VERSION := 0.3.36
+WHEELS := $(HOME)/.cache/llm-tutor/wheels
+
+$(LLAMA_VENV)/.installed:
+	$(PYTHON) -m venv $(LLAMA_VENV)
+	@if ! ls $(WHEELS)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl >/dev/null 2>&1; then \
+		echo "Building llama-cpp-python $(LLAMA_CPP_VERSION) from source (several minutes on 2 cores)..."; \
+		CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(LLAMA_VENV)/bin/pip wheel -q --no-deps \
+			'llama-cpp-python==$(LLAMA_CPP_VERSION)' -w $(WHEELS); fi
+	$(LLAMA_VENV)/bin/pip install -q --prefer-binary --find-links $(WHEELS) 'llama-cpp-python[server]==$(LLAMA_CPP_VERSION)'
+	touch $@
+
+llama-server: $(LLAMA_VENV)/.installed
+
+test: prepare system-deps lint llama-server
 	$(BIN)/python -m pytest
 
 bench: prepare
@@ -51,4 +69,4 @@ lint: $(VENV)/.deps
 	$(BIN)/ruff check tutor pages tests bench streamlit_app.py
 
 clean:
-	rm -rf $(VENV) test-artifacts .pytest_cache
+	rm -rf $(VENV) $(LLAMA_VENV) test-artifacts .pytest_cache

@@ -3,6 +3,8 @@
 Every setting has a default, can be set in a TOML file (`llm_tutor.toml` in the working
 directory, or the file named by LLM_TUTOR_CONFIG), and can be overridden by an environment
 variable LLM_TUTOR_<NAME> (upper case). Environment wins over the file, the file over defaults.
+Secrets (e.g. `openai_api_key`) may also sit in Streamlit's `.streamlit/secrets.toml` (or the
+file named by LLM_TUTOR_SECRETS), read below llm_tutor.toml so they stay out of it.
 """
 from __future__ import annotations
 
@@ -46,6 +48,21 @@ class Settings:
     # How the model computes on the CPU: "mixed" (bf16 weights, fp32 prompt reading, exact
     # output scores), "fp32" (twice the memory) or "bf16" (slow prompts). See tutor/llm/compute.py.
     model_compute: str = "mixed"
+    # Where the model runs: "local" (inside this process) or "openai" (a shared inference server
+    # speaking the OpenAI-compatible API: llama.cpp's server, vLLM, Ollama, TGI).
+    backend: str = "local"
+    # The server's API root, with its version prefix (backend "openai").
+    openai_base_url: str = "http://127.0.0.1:8080/v1"
+    # The model name the server knows (llama.cpp's server: its --model_alias).
+    openai_model: str = "qwen2.5-coder-0.5b-instruct"
+    # Sent as a bearer token when set; better kept in .streamlit/secrets.toml or the environment.
+    openai_api_key: str = dataclasses.field(default="", repr=False)
+    # Longest silence, in seconds, we wait for the server before giving up.
+    openai_timeout_s: float = 60.0
+    # Extra attempts (with doubling waits) when the server cannot be reached.
+    openai_max_retries: int = 2
+    # Tokens the server's model takes per request (prompt + answer), e.g. llama.cpp's --n_ctx.
+    openai_context_window: int = 4096
 
 
 def _coerce(field: dataclasses.Field, raw: object) -> object:
@@ -58,13 +75,18 @@ def _coerce(field: dataclasses.Field, raw: object) -> object:
         raise ValueError(f"setting '{field.name}' must be {kind.__name__}, got {raw!r}") from err
 
 
-def load_settings(environ: dict[str, str] | None = None, config_file: str | None = None) -> Settings:
-    """Read settings from defaults, then the TOML file, then the environment."""
+def load_settings(
+    environ: dict[str, str] | None = None, config_file: str | None = None, secrets_file: str | None = None
+) -> Settings:
+    """Read settings from defaults, then secrets.toml, then the TOML file, then the environment."""
     env = os.environ if environ is None else environ
     path = Path(config_file or env.get("LLM_TUTOR_CONFIG", "llm_tutor.toml"))
+    secrets = Path(secrets_file or env.get("LLM_TUTOR_SECRETS", ".streamlit/secrets.toml"))
     file_values: dict[str, object] = {}
+    if secrets.is_file():
+        file_values.update(tomllib.loads(secrets.read_text(encoding="utf-8")))
     if path.is_file():
-        file_values = tomllib.loads(path.read_text(encoding="utf-8"))
+        file_values.update(tomllib.loads(path.read_text(encoding="utf-8")))
     values: dict[str, object] = {}
     for field in dataclasses.fields(Settings):
         raw = env.get(f"LLM_TUTOR_{field.name.upper()}", file_values.get(field.name))

@@ -6,7 +6,7 @@ A local transformers model implements it (tutor.llm.local); tests use a scripted
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -49,6 +49,9 @@ class NextTokenDistribution:
     vocab_size: int  # how many tokens the model chooses from
     context_tokens: int  # how many tokens of input the model saw
     truncated: bool = False  # True when the input was cut to fit the context window
+    # When a server returns fewer alternatives than asked for (OpenAI-compatible servers may cap
+    # `logprobs`), how many it returned, so the lab can say so; None when nothing was capped.
+    alternatives_capped: int | None = None
 
 
 @dataclass(frozen=True)
@@ -125,3 +128,51 @@ class Engine(Protocol):
     def apply_chat_template(self, messages: list[dict[str, str]]) -> str:
         """The exact text the model sees for these messages (to show learners)."""
         ...
+
+
+CHAT_ROLES = ("system", "user", "assistant")
+
+
+def check_text(text: object, *, allow_empty: bool = True) -> str:
+    """The text itself, or EngineError("bad_input") for a non-string (or an empty one, if refused)."""
+    if not isinstance(text, str):
+        raise EngineError("bad_input", f"Expected text, got {type(text).__name__}.")
+    if not allow_empty and not text:
+        raise EngineError("bad_input", "There is no text to continue.")
+    return text
+
+
+def check_messages(messages: object) -> None:
+    """EngineError("bad_input") unless `messages` is a non-empty list of {"role", "content"} dicts."""
+    if not isinstance(messages, list) or not messages:
+        raise EngineError("bad_input", "A chat needs at least one message.")
+    for message in messages:
+        if (
+            not isinstance(message, dict)
+            or message.get("role") not in CHAT_ROLES
+            or not isinstance(message.get("content"), str)
+        ):
+            raise EngineError("bad_input", f"Each message needs a role ({', '.join(sorted(CHAT_ROLES))}) and text.")
+
+
+_MAX_GROUP = 16  # a readable piece never needs more byte tokens than this (guards real U+FFFD input)
+
+
+def readable_pieces(ids: list[int], decode: Callable[[list[int]], str]) -> list[TokenPiece]:
+    """Group token ids so every piece decodes to readable text.
+
+    A byte-level tokenizer may cut the Korean syllable '한' (3 bytes in UTF-8) into several
+    tokens, each of which alone decodes to '\ufffd'. We add tokens to a group until the group
+    decodes to complete characters, then show the group as one piece with all its ids.
+    """
+    pieces: list[TokenPiece] = []
+    group: list[int] = []
+    for token_id in ids:
+        group.append(token_id)
+        piece = decode(group)
+        if "\ufffd" not in piece or len(group) >= _MAX_GROUP:
+            pieces.append(TokenPiece(text=piece, ids=group))
+            group = []
+    if group:
+        pieces.append(TokenPiece(text=decode(group), ids=group))
+    return pieces

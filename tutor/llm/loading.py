@@ -27,6 +27,10 @@ def engine_status(name_or_path: str | None = None, settings: Settings | None = N
     `detail` then says what to install or fix.
     """
     settings = settings or load_settings()
+    if settings.backend == "openai":
+        from tutor.llm.openai_compatible import server_status
+
+        return server_status(settings)
     try:
         source = resolve_source(name_or_path or settings.model)
     except EngineError as err:
@@ -61,11 +65,19 @@ def load_engine(
     """A ready engine for the configured (or given) model: prepared if needed, loaded, warmed up.
 
     Raises EngineError with a code from: model_missing, part_missing, hash_mismatch, bad_config,
-    out_of_memory, generation_failed.
+    out_of_memory, generation_failed. With `backend = "openai"` the model is the server's
+    (`openai_model`, not `name_or_path`), and the codes are server_unreachable, server_timeout,
+    server_auth, model_not_on_server (see tutor.llm.openai_compatible).
     """
+    settings = settings or load_settings()
+    if settings.backend == "openai":
+        from tutor.llm.openai_compatible import connect
+
+        return connect(settings, progress)
+    if settings.backend != "local":
+        raise EngineError("bad_config", f"Unknown backend {settings.backend!r}.", hint='Set `backend` to "local" or "openai".')
     from tutor.llm.local import TransformersEngine, configure_threads
 
-    settings = settings or load_settings()
     report = progress or (lambda fraction, stage: None)
     source: ModelSource = resolve_source(name_or_path or settings.model)
     share = 0.0

@@ -112,6 +112,8 @@ def show_distribution_notes(engine: Engine, text: str, dist: NextTokenDistributi
     if text.endswith(" ") and not lab.is_empty(text):
         st.caption(t("lab.trailing_space", lang))
     st.caption(t("lab.vocab_line", lang, vocab=dist.vocab_size, context=dist.context_tokens))
+    if dist.alternatives_capped:
+        st.caption(t("lab.capped_alternatives", lang, n=dist.alternatives_capped))
 
 
 def chart(bars: list[lab.Bar], *, reshaped: bool, title: str) -> None:

@@ -55,6 +55,9 @@ def test_next_token_lab_draws_the_servers_probabilities(open_page, server_backen
     (dist, _fitted), = at.session_state["lab_dist_memo"].values()  # what the page drew
     assert [c.token for c in dist.choices] == [" mat", " floor", " bed"]
     assert dist.alternatives_capped == 3  # the lab asked for 40; this server knows only three
+    from tutor.i18n import t
+
+    assert t("lab.capped_alternatives", "en", n=3) in [c.value for c in at.caption]  # and says so
 
 
 def test_tutor_page_keeps_and_marks_the_partial_answer_when_the_server_dies_mid_answer(open_page, server_backend):

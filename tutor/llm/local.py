@@ -24,13 +24,20 @@ from typing import Any
 import torch
 
 from tutor.llm import sampling
-from tutor.llm.base import EngineError, NextTokenDistribution, QueueStatus, TokenChoice, TokenPiece
+from tutor.llm.base import (
+    EngineError,
+    NextTokenDistribution,
+    QueueStatus,
+    TokenChoice,
+    TokenPiece,
+    check_messages,
+    check_text,
+    readable_pieces,
+)
 from tutor.llm.compute import COMPUTE_MODES, SMALL_STEP_TOKENS, use_mixed_precision
 from tutor.llm.queueing import ModelQueue
 
 DEFAULT_CONTEXT_WINDOW = 4096  # longer prompts are far too slow on a laptop CPU anyway
-_ROLES = {"system", "user", "assistant"}
-_MAX_GROUP = 16  # a readable piece never needs more byte tokens than this (guards real U+FFFD input)
 _DONE = object()  # end-of-stream marker in the worker queue
 
 
@@ -278,7 +285,7 @@ class TransformersEngine:
 
     def apply_chat_template(self, messages: list[dict[str, str]]) -> str:
         """The exact text the model sees for these messages, ending where the assistant speaks."""
-        _check_messages(messages)
+        check_messages(messages)
         try:
             return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         except Exception as err:  # a template error is the model's fault, not the learner's
@@ -286,26 +293,12 @@ class TransformersEngine:
 
     def count_tokens(self, text: str) -> int:
         """How many tokens `text` takes."""
-        return len(self._encode(_check_text(text)))
+        return len(self._encode(check_text(text)))
 
     def tokenize(self, text: str) -> list[TokenPiece]:
-        """Split text into readable pieces; byte tokens of one character are grouped together.
-
-        A byte-level tokenizer may cut the Korean syllable '한' (3 bytes in UTF-8) into several
-        tokens, each of which alone decodes to '\ufffd'. We add tokens to a group until the group
-        decodes to complete characters, then show the group as one piece with all its ids.
-        """
-        pieces: list[TokenPiece] = []
-        group: list[int] = []
-        for token_id in self._encode(_check_text(text)):
-            group.append(token_id)
-            piece = self._decode(group)
-            if "\ufffd" not in piece or len(group) >= _MAX_GROUP:
-                pieces.append(TokenPiece(text=piece, ids=group))
-                group = []
-        if group:
-            pieces.append(TokenPiece(text=self._decode(group), ids=group))
-        return pieces
+        """Split text into readable pieces; byte tokens of one character are grouped together
+        (see tutor.llm.base.readable_pieces)."""
+        return readable_pieces(self._encode(check_text(text)), self._decode)
 
     # ---- generation ----------------------------------------------------------------------------
 
@@ -321,7 +314,7 @@ class TransformersEngine:
         seed: int | None = None,
     ) -> GenerationStream:
         """Yield the assistant's reply piece by piece (see Engine.stream_chat)."""
-        _check_messages(messages)
+        check_messages(messages)
         budget = self._budget(max_new_tokens)
         ids = self._chat_ids(messages, self.context_window - budget)
         return self._start(ids, budget, temperature, top_p, stop, timeout_s, seed)
@@ -339,7 +332,7 @@ class TransformersEngine:
     ) -> GenerationStream:
         """Continue raw text with no chat template."""
         budget = self._budget(max_new_tokens)
-        ids = self._encode(_check_text(text, allow_empty=False))
+        ids = self._encode(check_text(text, allow_empty=False))
         ids = ids[-(self.context_window - budget):]
         return self._start(ids, budget, temperature, top_p, stop, timeout_s, seed)
 
@@ -357,7 +350,7 @@ class TransformersEngine:
         top_k / top_p reshape the sampling pool (top_k 0 = off); `show` is how many candidates to
         list (default: top_k, or 10 when top_k is off). Candidates are ordered by raw probability.
         """
-        ids = self._encode(_check_text(text, allow_empty=False))
+        ids = self._encode(check_text(text, allow_empty=False))
         limit = self.context_window - 1
         truncated = len(ids) > limit
         ids = ids[-limit:]
@@ -387,7 +380,7 @@ class TransformersEngine:
 
     def next_token_logits(self, text: str) -> torch.Tensor:
         """The raw float32 logits for the token after `text` (for labs that reshape them themselves)."""
-        ids = self._encode(_check_text(text, allow_empty=False))[-(self.context_window - 1):]
+        ids = self._encode(check_text(text, allow_empty=False))[-(self.context_window - 1):]
         return self._last_logits(ids).clone()
 
     def token_label(self, token_id: int) -> str:
@@ -679,24 +672,6 @@ def _common_prefix(a: list[int], b: list[int]) -> int:
     return n
 
 
-def _check_text(text: object, *, allow_empty: bool = True) -> str:
-    if not isinstance(text, str):
-        raise EngineError("bad_input", f"Expected text, got {type(text).__name__}.")
-    if not allow_empty and not text:
-        raise EngineError("bad_input", "There is no text to continue.")
-    return text
-
-
-def _check_messages(messages: object) -> None:
-    if not isinstance(messages, list) or not messages:
-        raise EngineError("bad_input", "A chat needs at least one message.")
-    for message in messages:
-        if (
-            not isinstance(message, dict)
-            or message.get("role") not in _ROLES
-            or not isinstance(message.get("content"), str)
-        ):
-            raise EngineError("bad_input", f"Each message needs a role ({', '.join(sorted(_ROLES))}) and text.")
 
 
 def _check_number(label: str, value: object, low: float, high: float) -> None:

@@ -36,6 +36,7 @@ class Settings:
     data_dir: str = dataclasses.field(default_factory=_default_data_dir)
     # Empty: progress in SQLite inside data_dir. "postgresql://user:password@host:5432/db": progress
     # in that PostgreSQL database, shared by every app replica (see tutor/progress/postgres.py).
+    # Set, a name no longer finds a learner: each sign-in is new, the private link brings one back.
     progress_db_url: str = ""
     # CPU threads for torch; 0 = one per core.
     threads: int = 0

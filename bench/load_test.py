@@ -166,23 +166,62 @@ def run_class(engine: Engine, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def decode_speed(engine: Engine, prompt: str, tokens: int) -> dict[str, float]:
-    """Time to the first piece, and decode tokens per second after it (greedy, same prompt)."""
-    started = time.perf_counter()
-    first = None
-    parts: list[str] = []
-    for piece in engine.stream_completion(prompt, max_new_tokens=tokens, temperature=0.0, timeout_s=ANSWER_TIMEOUT_S):
-        parts.append(piece)
-        if first is None:
-            first = time.perf_counter()
-    end = time.perf_counter()
-    written = engine.count_tokens("".join(parts))  # same tokenizer for both backends (same GGUF)
-    rate = (written - 1) / (end - first) if first is not None and written > 1 and end > first else 0.0
-    return {"ttft_s": round((first or end) - started, 3), "decode_tok_s": round(rate, 2), "tokens": written}
-
-
 def _peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _process_peak_rss_mb(pid: int) -> float | None:
+    """Peak resident memory of another process (the llama.cpp server), from /proc."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+def run_llama(args: argparse.Namespace, figures: dict[str, Any], local: Engine | None) -> None:
+    """The same class against llama.cpp's server on the packaged GGUF; then decode speed beside local."""
+    import tempfile
+
+    from bench.bench_llama_server import measure, prompt_of
+    from tutor.config import Settings, load_settings
+    from tutor.llm import load_engine
+    from tutor.llm.catalog import DEFAULT_MODEL
+    from tutor.llm.llama_server import served_gguf, start_llama_server
+
+    settings = load_settings()
+    try:
+        gguf = served_gguf(DEFAULT_MODEL, settings.cache_dir)
+        server = start_llama_server(gguf, model_alias=DEFAULT_MODEL,
+                                    log_path=Path(tempfile.mkdtemp(prefix="load-llama-")) / "server.log")
+    except EngineError as err:
+        figures["llama"] = {"skipped": str(err)}
+        return
+    try:
+        remote = load_engine(settings=Settings(
+            backend="openai", openai_base_url=server.base_url, openai_model=DEFAULT_MODEL,
+            openai_context_window=2048, openai_timeout_s=ANSWER_TIMEOUT_S, cache_dir=settings.cache_dir))
+        figures["llama"] = run_class(remote, args)
+        figures["llama"]["server_start_s"] = round(server.start_s, 2)
+        if local is not None:
+            # decode speed on the same GGUF and prompt, alternating so a busy machine slows both alike
+            prompt = prompt_of(local, 296)
+            runs: dict[str, list[dict]] = {"local": [], "llama": []}
+            for n in range(2):
+                for name, engine in (("local", local), ("llama", remote)):
+                    runs[name].append(measure(engine, f"Note {n + 1}. {prompt}", 64))
+            best = {name: max(r["decode_tok_s"] or 0.0 for r in rs) for name, rs in runs.items()}
+            figures["decode_same_gguf"] = {
+                "runs": runs,
+                "local_decode_tok_s": best["local"],
+                "llama_decode_tok_s": best["llama"],
+                "local_over_llama": round(best["local"] / best["llama"], 3) if best["llama"] else None,
+            }
+        figures["llama"]["server_peak_rss_mb"] = _process_peak_rss_mb(server.process.pid)
+    finally:
+        server.stop()
 
 
 def main() -> None:
@@ -198,14 +237,15 @@ def main() -> None:
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     figures: dict[str, Any] = {"load_average_1m": round(os.getloadavg()[0], 2), "cpu_count": os.cpu_count(),
                                "answer_tokens": args.answer_tokens}
-    speed_prompt = " ".join(["Large language models read text as tokens and predict the next token."] * 20)
+    local = None
     if "local" in backends:
         from tutor.llm import load_engine
 
-        engine = load_engine()
-        figures["local"] = run_class(engine, args)
-        figures["local"]["peak_rss_mb"] = _peak_rss_mb()
-        figures["local_decode"] = decode_speed(engine, speed_prompt, 64)
+        local = load_engine()
+        figures["local"] = run_class(local, args)
+        figures["local"]["peak_rss_mb"] = _peak_rss_mb()  # this process: the local engine and all learners
+    if "llama" in backends:
+        run_llama(args, figures, local)
     print(json.dumps(figures, indent=2, ensure_ascii=False))
 
 

@@ -460,9 +460,8 @@ class TransformersEngine:
 
     def _forward(self, new: torch.Tensor, cache: Any, **options: Any) -> Any:
         """One forward pass over the `new` tokens after those in `cache` (call under the lock)."""
-        if new.shape[1] > SMALL_STEP_TOKENS:
-            with _Threads(torch.get_num_threads()):
-                return self.model(input_ids=new, past_key_values=cache, use_cache=True, **options)
+        if new.shape[1] > SMALL_STEP_TOKENS:  # reading a prompt: real work for every thread
+            return self.model(input_ids=new, past_key_values=cache, use_cache=True, **options)
         count = self._step_threads.pick()
         started = time.perf_counter()
         with _Threads(count):

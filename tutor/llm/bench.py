@@ -62,6 +62,7 @@ class _StepClock:
 
 
 def _engine_generation(engine: Any, prompt: str, new_tokens: int) -> dict[str, float]:
+    engine.forget_cache()  # read the whole prompt, as plain generate does (no prefix from an earlier run)
     clock = _StepClock(engine.model)
     saved, engine._eos_ids = engine._eos_ids, set()  # always write exactly new_tokens tokens
     try:

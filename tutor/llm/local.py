@@ -34,60 +34,11 @@ from tutor.llm.base import (
     check_text,
     readable_pieces,
 )
-from tutor.llm.compute import COMPUTE_MODES, SMALL_STEP_TOKENS, use_mixed_precision
+from tutor.llm.compute import COMPUTE_MODES, use_mixed_precision
 from tutor.llm.queueing import ModelQueue
 
 DEFAULT_CONTEXT_WINDOW = 4096  # longer prompts are far too slow on a laptop CPU anyway
 _DONE = object()  # end-of-stream marker in the worker queue
-
-
-class _StepThreads:
-    """How many CPU threads a one-token step should use, found by timing both choices.
-
-    Reading a prompt is big work: all threads, always. A one-token step is small, and which is
-    faster depends on the moment: on an idle 2-core machine two threads win (bf16 steps, measured
-    84-98 ms vs 134-158 ms on one), but when other programs keep the cores busy a second thread
-    waits its turn and makes a step several times slower. So we time both: each choice keeps a
-    running average of its step time, the faster one is used, and every PROBE_EVERY steps the
-    other one is tried again in case the machine got busier or quieter.
-    """
-
-    PROBE_EVERY = 24
-
-    def __init__(self) -> None:
-        self.average: dict[int, float | None] = {}
-        self.steps = 0
-
-    def pick(self) -> int:
-        choices = sorted({1, torch.get_num_threads()})
-        for count in choices:
-            if self.average.get(count) is None:
-                return count
-        self.steps += 1
-        best = min(choices, key=lambda c: self.average[c])
-        if len(choices) > 1 and self.steps % self.PROBE_EVERY == 0:
-            return next(c for c in choices if c != best)  # look again at the other choice
-        return best
-
-    def record(self, count: int, seconds: float) -> None:
-        old = self.average.get(count)
-        self.average[count] = seconds if old is None else 0.7 * old + 0.3 * seconds
-
-
-class _Threads:
-    """Run a block with a given torch thread count, then restore it (called under the engine lock)."""
-
-    def __init__(self, count: int) -> None:
-        self.count = count
-        self.saved = torch.get_num_threads()
-
-    def __enter__(self) -> None:
-        if self.count != self.saved:
-            torch.set_num_threads(self.count)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.count != self.saved:
-            torch.set_num_threads(self.saved)
 
 
 def configure_threads(threads: int = 0) -> int:
@@ -226,7 +177,6 @@ class TransformersEngine:
         self.max_new_tokens_cap = max_new_tokens_cap
         self.lock = ModelQueue()  # every forward pass takes its turn here, first come first served
         self._prefixes = _PrefixCache()
-        self._step_threads = _StepThreads()
         self._eos_ids = _eos_ids(model, tokenizer)
 
     # ---- loading -------------------------------------------------------------------------------
@@ -459,15 +409,14 @@ class TransformersEngine:
         return read
 
     def _forward(self, new: torch.Tensor, cache: Any, **options: Any) -> Any:
-        """One forward pass over the `new` tokens after those in `cache` (call under the lock)."""
-        if new.shape[1] > SMALL_STEP_TOKENS:  # reading a prompt: real work for every thread
-            return self.model(input_ids=new, past_key_values=cache, use_cache=True, **options)
-        count = self._step_threads.pick()
-        started = time.perf_counter()
-        with _Threads(count):
-            out = self.model(input_ids=new, past_key_values=cache, use_cache=True, **options)
-        self._step_threads.record(count, time.perf_counter() - started)
-        return out
+        """One forward pass over the `new` tokens after those in `cache` (call under the lock).
+
+        Every pass uses all of torch's threads. Switching the count per pass (one thread for
+        one-token steps, all for prompts) was measured and dropped: after a switch, two-thread
+        steps stayed slower (117 ms before, 136 ms after one switch; 174 ms when switching to time
+        both choices) than never switching at all.
+        """
+        return self.model(input_ids=new, past_key_values=cache, use_cache=True, **options)
 
     def _start(
         self,

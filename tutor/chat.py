@@ -36,8 +36,9 @@ from tutor.retrieval import (
 )
 
 # Tokens of lesson text put into one prompt. On a 2-core laptop every prompt token costs time
-# before the first word appears, so the notes are kept to about two sections.
-PASSAGE_TOKEN_BUDGET = 450
+# before the first word appears (about 6-8 ms each), so the notes are kept to one or two sections;
+# Korean takes more tokens per sentence, and 450 made its prompts 560 tokens long.
+PASSAGE_TOKEN_BUDGET = 300
 MAX_PASSAGES = 3
 # A passage joins the notes only if it scores at least this share of the best one.
 RELATIVE_CUTOFF = 0.6

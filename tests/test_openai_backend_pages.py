@@ -70,3 +70,14 @@ def test_tutor_page_keeps_and_marks_the_partial_answer_when_the_server_dies_mid_
     answer = at.session_state["chat_history"][-1]
     assert answer["content"] == "".join(server_backend.script.pieces[:3]).strip()
     assert answer["error"].startswith(t("chat.model_failed_during", "en")) and "cut short" in answer["error"]
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_sidebar_names_the_server_instead_of_offering_a_model_picker(open_page, server_backend, lang):
+    from tutor.i18n import t
+
+    at = open_page(PAGE, lang=lang)
+    assert not at.exception
+    assert not [box for box in at.sidebar.selectbox if box.key == "_model_widget"]
+    expected = t("common.model.served_by", lang, model="fake-model", url=server_backend.base_url)
+    assert expected in [c.value for c in at.sidebar.caption]

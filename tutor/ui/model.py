@@ -155,18 +155,23 @@ def model_status_sidebar(lang: str) -> None:
 
     registry = engine_registry()
     name = chosen_model()
+    settings = load_settings()
     with st.sidebar.expander(t("common.model.title", lang), icon=":material/memory:"):
-        options = list(CATALOG)
-        if name not in options:
-            options.append(name)  # a local path from configuration
-        keep_widget(MODEL_KEY, "_model_widget")
-        st.selectbox(
-            t("common.model.choose", lang),
-            options,
-            key="_model_widget",
-            on_change=copy_back,
-            args=(MODEL_KEY, "_model_widget"),
-        )
+        if settings.backend == "openai":
+            # the server decides which model runs: a picker here would change nothing
+            st.caption(t("common.model.served_by", lang, model=settings.openai_model, url=settings.openai_base_url))
+        else:
+            options = list(CATALOG)
+            if name not in options:
+                options.append(name)  # a local path from configuration
+            keep_widget(MODEL_KEY, "_model_widget")
+            st.selectbox(
+                t("common.model.choose", lang),
+                options,
+                key="_model_widget",
+                on_change=copy_back,
+                args=(MODEL_KEY, "_model_widget"),
+            )
         if name in registry.engines:
             st.caption(t("common.model.ready", lang))
         elif name in registry.failures:

@@ -37,11 +37,13 @@ from tutor.llm.base import EngineError  # noqa: E402
 
 RETRIEVAL_P95_TARGET_MS = 20.0
 TTFT_TARGET_S = 2.0
-SMALL_BUDGET = 150  # notes budget of a leaner prompt, to show what prompt length costs
+LARGER_BUDGET = 300  # notes budget of a longer prompt, to show what prompt length costs
 TIMEOUT_S = 900.0
 QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "questions_retrieval.toml"
-GROUNDED = [("What does the temperature setting do when sampling?", "en"), ("토큰이 뭐예요? 단어랑 같은 건가요?", "ko"),
-            ("What is retrieval-augmented generation?", "en")]
+GROUNDED = [("What does the temperature setting do when sampling?", "en"), ("What is retrieval-augmented generation?", "en"),
+            ("Why do language models hallucinate?", "en"), ("What is few-shot prompting?", "en"),
+            ("토큰이 뭐예요? 단어랑 같은 건가요?", "ko"), ("환각이 뭐예요?", "ko"), ("임베딩이 뭐예요?", "ko"),
+            ("사전 학습이란 무엇인가요?", "ko")]
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -119,7 +121,7 @@ def bench_first_token(n_questions: int) -> dict:
     load_s = time.perf_counter() - t0
     forget = getattr(engine, "forget_cache", lambda: None)
     by_budget: dict[str, dict] = {}
-    for budget in (PASSAGE_TOKEN_BUDGET, SMALL_BUDGET):
+    for budget in (PASSAGE_TOKEN_BUDGET, LARGER_BUDGET):
         plans = [plan_answer(q, [], lang, engine, max_new_tokens=64, passage_budget=budget)
                  for q, lang in GROUNDED[:n_questions]]
         prompt_tokens = [engine.count_tokens(engine.apply_chat_template(p.messages)) for p in plans]
@@ -166,7 +168,7 @@ def bench_first_token(n_questions: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="passes over the question set")
-    parser.add_argument("--questions", type=int, default=3, help="grounded questions timed with the model")
+    parser.add_argument("--questions", type=int, default=8, help="grounded questions timed with the model")
     parser.add_argument("--skip-model", action="store_true", help="retrieval only")
     args = parser.parse_args()
     figures: dict = {"load_average_1m": round(os.getloadavg()[0], 2), "cpu_count": os.cpu_count()}

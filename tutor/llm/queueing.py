@@ -102,22 +102,22 @@ class ModelQueue:
         with self._cond:
             if ticket not in self._line or ticket.started is not None:
                 return None
-            ahead = self._line[: self._line.index(ticket)]
-            now = time.monotonic()
-            estimate = 0.0
-            for other in ahead:
-                expected = self.average_s.get(other.kind, 0.0)
-                used = now - other.started if other.started is not None else 0.0
-                estimate += max(expected - used, 0.0)
-            return QueueStatus(ahead=len(ahead), estimate_s=estimate)
+            return self._facing(self._line[: self._line.index(ticket)])
 
     def outlook(self) -> QueueStatus:
         """What a request arriving now would face: how many are ahead, roughly how long."""
-        ticket = self.join("step")
-        try:
-            return self.status(ticket) or QueueStatus(ahead=0, estimate_s=0.0)
-        finally:
-            self.leave(ticket)
+        with self._cond:
+            return self._facing(list(self._line))
+
+    def _facing(self, ahead: list[_Ticket]) -> QueueStatus:
+        """The wait behind `ahead`: each one's usual turn length, minus what a running one has used."""
+        now = time.monotonic()
+        estimate = 0.0
+        for other in ahead:
+            expected = self.average_s.get(other.kind, 0.0)
+            used = now - other.started if other.started is not None else 0.0
+            estimate += max(expected - used, 0.0)
+        return QueueStatus(ahead=len(ahead), estimate_s=estimate)
 
     @property
     def waiting(self) -> int:

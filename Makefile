@@ -7,9 +7,10 @@ PORT ?= 8501
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export OMP_WAIT_POLICY := PASSIVE
+export GOMP_SPINCOUNT := 1000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test prepare bench lint clean system-deps llama-server
+.PHONY: run test prepare bench lint clean system-deps llama-wheel llama-cpp llama-server
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +30,8 @@ prepare: $(VENV)/.deps $(VENV)/.models
 	$(BIN)/python -m tutor prepare
 
 run: prepare
+	@$(MAKE) --no-print-directory llama-cpp || echo "llama.cpp could not be built here: the app runs on PyTorch, \
+		which writes answers about 4x slower (README, Troubleshooting)."
 	$(BIN)/streamlit run streamlit_app.py --server.port $(PORT) --server.headless true \
 		--browser.gatherUsageStats false
 
@@ -41,28 +44,40 @@ system-deps:
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $(SYSTEM_DEPS) >/dev/null; \
 		else echo "The tests need: sudo apt-get install -y $(SYSTEM_DEPS)"; fi; fi
 
-# llama.cpp's OpenAI-compatible server (tests of the "openai" backend), in its own venv: it is not an
-# app dependency. It compiles from source (measured: see README), so the built wheel is kept in
-# $(WHEELS) and later builds, fresh clones included, install it in seconds.
+# llama.cpp, from PyPI as llama-cpp-python. It compiles from source (about 13 minutes once on 2 cores;
+# see README), so the built wheel is kept in $(WHEELS) and every later install, fresh clones
+# included, takes seconds. Two users: the app's own engine (model_compute = auto, in .venv) and
+# llama.cpp's OpenAI-compatible server for the "openai" backend's tests (its own .venv-llama).
 LLAMA_VENV := .venv-llama
 LLAMA_CPP_VERSION := 0.3.36
 WHEELS := $(HOME)/.cache/llm-tutor/wheels
 
-$(LLAMA_VENV)/.installed:
-	$(PYTHON) -m venv $(LLAMA_VENV)
+llama-wheel: | $(BIN)/python
 	@if ! ls $(WHEELS)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl >/dev/null 2>&1; then \
-		echo "Building llama-cpp-python $(LLAMA_CPP_VERSION) from source (several minutes on 2 cores)..."; \
-		CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(LLAMA_VENV)/bin/pip wheel -q --no-deps \
+		echo "Building llama.cpp (llama-cpp-python $(LLAMA_CPP_VERSION)) once: about 13 minutes on 2 cores..."; \
+		CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(BIN)/pip wheel -q --no-deps \
 			'llama-cpp-python==$(LLAMA_CPP_VERSION)' -w $(WHEELS); fi
+
+# The app's engine: if llama.cpp cannot be built here, `make run` goes on with PyTorch (slower).
+$(VENV)/.llama-cpp: $(VENV)/.deps
+	$(MAKE) --no-print-directory llama-wheel
+	$(BIN)/pip install -q --prefer-binary --find-links $(WHEELS) 'llama-cpp-python==$(LLAMA_CPP_VERSION)'
+	touch $@
+
+llama-cpp: $(VENV)/.llama-cpp
+
+$(LLAMA_VENV)/.installed:
+	$(MAKE) --no-print-directory llama-wheel
+	$(PYTHON) -m venv $(LLAMA_VENV)
 	$(LLAMA_VENV)/bin/pip install -q --prefer-binary --find-links $(WHEELS) 'llama-cpp-python[server]==$(LLAMA_CPP_VERSION)'
 	touch $@
 
 llama-server: $(LLAMA_VENV)/.installed
 
-test: prepare system-deps lint llama-server
+test: prepare system-deps lint llama-cpp llama-server
 	$(BIN)/python -m pytest
 
-bench: prepare
+bench: prepare llama-cpp
 	$(BIN)/python -m tutor bench
 
 lint: $(VENV)/.deps

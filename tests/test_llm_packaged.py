@@ -113,7 +113,8 @@ def fake_convert(gguf_path: Path, out_dir: Path, *, progress=None) -> None:
 
 def test_prepare_builds_the_cache_once_and_status_turns_ready(fake_model, tmp_path, monkeypatch):
     monkeypatch.setattr(prepare, "convert_gguf", fake_convert)
-    settings = Settings(model="fake-model", cache_dir=str(tmp_path / "cache"))
+    # PyTorch: the fake GGUF is not a model llama.cpp could read (its files: the test below)
+    settings = Settings(model="fake-model", cache_dir=str(tmp_path / "cache"), model_compute="mixed")
     assert loading.engine_status(settings=settings)[0] == "needs_prepare"
     folder = Path(loading.ensure_prepared(settings=settings))
     assert prepare.is_prepared(folder)
@@ -123,6 +124,26 @@ def test_prepare_builds_the_cache_once_and_status_turns_ready(fake_model, tmp_pa
     # a second call does nothing (no conversion)
     monkeypatch.setattr(prepare, "convert_gguf", lambda *a, **k: pytest.fail("converted twice"))
     assert loading.ensure_prepared(settings=settings) == str(folder)
+
+
+def test_prepare_for_llama_cpp_also_keeps_the_joined_gguf_and_makes_its_reader(fake_model, tmp_path, monkeypatch):
+    import tutor.llm.llamacpp as llamacpp
+
+    monkeypatch.setattr(prepare, "convert_gguf", fake_convert)
+    made = []
+
+    def fake_reader(source, target):
+        made.append((Path(source), Path(target)))
+        return Path(target)
+
+    monkeypatch.setattr(llamacpp, "make_reader_gguf", fake_reader)
+    cache = tmp_path / "cache"
+    settings = Settings(model="fake-model", cache_dir=str(cache), model_compute="llama.cpp")
+    loading.ensure_prepared(settings=settings)
+    joined = cache / "gguf" / fake_model.gguf_filename
+    assert made == [(joined, cache / "gguf" / "fake-model.f16.gguf")]
+    assert joined.read_bytes() == b"".join(part.read_bytes() for part in packaged.part_paths(fake_model))
+    assert not list(joined.parent.glob(".tmp-*"))
 
 
 def test_crash_during_preparation_leaves_no_half_written_cache(fake_model, tmp_path, monkeypatch):

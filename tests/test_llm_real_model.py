@@ -1,6 +1,7 @@
 """A few checks against the real default model (prepared by `make prepare`), sharing one engine."""
 from __future__ import annotations
 
+import dataclasses
 import threading
 
 import pytest
@@ -14,6 +15,24 @@ pytestmark = pytest.mark.real_model
 @pytest.fixture
 def engine(real_engine):
     return real_engine
+
+
+@pytest.fixture(scope="module")
+def pytorch_engine():
+    """The PyTorch engine ("mixed") on the same model: what runs where llama.cpp is not installed."""
+    from tutor.llm.catalog import resolve_source
+    from tutor.llm.loading import open_engine
+
+    settings = dataclasses.replace(load_settings(), model_compute="mixed")
+    return open_engine(resolve_source(settings.model), settings)
+
+
+def test_the_default_engine_computes_with_llama_cpp(engine):
+    # `make test` installs llama.cpp, so model_compute = "auto" must pick it (a silent fallback to
+    # PyTorch would make every answer ~4x slower)
+    from tutor.llm.llamacpp import LlamaCppEngine
+
+    assert isinstance(engine, LlamaCppEngine)
 
 
 def test_real_model_loads_offline_and_reports_its_shape(engine, monkeypatch):
@@ -55,24 +74,32 @@ def test_korean_text_splits_into_readable_pieces(engine):
     assert all("\ufffd" not in p.text for p in pieces)
 
 
-def test_engine_probabilities_match_the_prepared_weights_computed_plainly(engine):
+@pytest.mark.parametrize("which", ["llama.cpp", "pytorch mixed"])
+def test_engine_probabilities_match_the_prepared_weights_computed_plainly(request, which):
     # The lab shows these numbers as "the real model's": they must be the prepared weights' own
     # distribution, not a faster approximation (dynamic int8 once made " table" beat " couch").
+    # llama.cpp computes on the GGUF's 5-bit weights themselves; the reference is their bf16 copy.
+    engine = request.getfixturevalue("engine" if which == "llama.cpp" else "pytorch_engine")
     import torch
     from transformers import AutoModelForCausalLM
 
+    from tutor.llm.llamacpp import READER_MIN_TOKENS
     from tutor.llm.prepare import prepared_path
 
     settings = load_settings()
     reference = AutoModelForCausalLM.from_pretrained(
         prepared_path(settings.cache_dir, engine.name), dtype=torch.bfloat16, local_files_only=True
     ).eval()
-    for text in ("The cat sat on the", "대한민국의 수도는", "def fibonacci(n):"):
+    long_text = (  # 19 tokens: llama.cpp reads it with the float16 reader (shorter texts: the writer)
+        "Large language models are trained on huge amounts of text. During pre-training they learn to predict the"
+    )
+    assert engine.count_tokens(long_text) >= READER_MIN_TOKENS
+    for text in ("The cat sat on the", "대한민국의 수도는", "def fibonacci(n):", long_text):
         ids = engine.tokenizer(text, return_tensors="pt").input_ids
         with torch.no_grad():
             want = torch.log_softmax(reference(ids).logits[0, -1, : engine.vocab_size].float(), dim=0)
         # twice: read fresh, and as a one-token step after the text minus its last token (the
-        # lab's path, which multiplies in bf16 and refines the best scores)
+        # lab's path; in PyTorch it multiplies in bf16 and refines the best scores)
         engine.forget_cache()
         fresh = engine.next_token_logits(text)
         engine.forget_cache()

@@ -106,10 +106,16 @@ def run_prepare(args: argparse.Namespace) -> int:
 
 def run_status(args: argparse.Namespace) -> int:
     """Print whether the model is ready, without loading it."""
-    from tutor.llm.loading import engine_status
+    from tutor.llm.catalog import resolve_source
+    from tutor.llm.loading import compute_for, engine_status
 
-    state, detail = engine_status(args.model, _settings(args))
-    print(json.dumps({"status": state, "detail": detail}, ensure_ascii=False))
+    settings = _settings(args)
+    state, detail = engine_status(args.model, settings)
+    report = {"status": state, "detail": detail}
+    if state != "missing" and settings.backend == "local":
+        # which arithmetic a load would use: "llama.cpp" unless it is not installed (then PyTorch)
+        report["compute"] = compute_for(resolve_source(args.model or settings.model), settings.model_compute)
+    print(json.dumps(report, ensure_ascii=False))
     return EXIT_OK if state != "missing" else EXIT_MODEL_MISSING
 
 

@@ -5,7 +5,8 @@ load average beside them). `python -m tutor bench` prints the dict `run_benchmar
 
 Figures:
 - cold_prepare_s: verify + join + de-quantize + save, into a temporary cache (only with cold=True)
-- warm_load_s: load the prepared bf16 folder (tokenizer + weights); warmup_s: the first tiny call
+- warm_load_s: load the prepared model with the configured compute (tokenizer + weights: the bf16
+  folder for PyTorch, the GGUF for llama.cpp); warmup_s: the first tiny call
 - engine_peak_rss_mb: peak resident memory with the engine loaded and generating (before the
   baseline model is loaded); peak_rss_mb: the whole run, baseline included
 - per prompt length (300, 600 tokens): time to first token and decode tokens/s, for the engine's
@@ -27,7 +28,7 @@ import torch
 
 from tutor.config import Settings, load_settings
 from tutor.llm.catalog import resolve_source
-from tutor.llm.prepare import model_dir_for, prepare_model
+from tutor.llm.prepare import gguf_for, model_dir_for, prepare_model
 
 _FILLER = (
     "Large language models read text as tokens and predict the next token again and again. "
@@ -44,14 +45,31 @@ def _prompt_of(engine: Any, n_tokens: int) -> str:
 
 
 class _StepClock:
-    """Records when each forward pass of the model ends (works for our loop and for generate)."""
+    """Records when each forward pass of the model ends: a PyTorch forward hook for plain
+    `generate`; for our engine (PyTorch or llama.cpp alike), the end of reading the prompt
+    (`_read`) and of each step that feeds a chosen token back (`_advance`)."""
 
-    def __init__(self, model: Any) -> None:
+    def __init__(self, model: Any = None, engine: Any = None) -> None:
         self.ends: list[float] = []
-        self._handle = model.register_forward_hook(lambda *args: self.ends.append(time.perf_counter()))
+        self._close = lambda: None
+        if model is not None:
+            handle = model.register_forward_hook(lambda *args: self.ends.append(time.perf_counter()))
+            self._close = handle.remove
+        if engine is not None:
+            for method in ("_read", "_advance"):
+                setattr(engine, method, self._timed(getattr(engine, method)))
+            self._close = lambda: [engine.__dict__.pop(m) for m in ("_read", "_advance")]
+
+    def _timed(self, call: Any) -> Any:
+        def timed(*args: Any) -> Any:
+            result = call(*args)
+            self.ends.append(time.perf_counter())
+            return result
+
+        return timed
 
     def close(self) -> None:
-        self._handle.remove()
+        self._close()
 
     def rates(self, start: float) -> tuple[float, float]:
         """(time to first token in s, decode tokens per second after the first)."""
@@ -63,7 +81,7 @@ class _StepClock:
 
 def _engine_generation(engine: Any, prompt: str, new_tokens: int) -> dict[str, float]:
     engine.forget_cache()  # read the whole prompt, as plain generate does (no prefix from an earlier run)
-    clock = _StepClock(engine.model)
+    clock = _StepClock(engine=engine)
     saved, engine._eos_ids = engine._eos_ids, set()  # always write exactly new_tokens tokens
     try:
         start = time.perf_counter()
@@ -128,12 +146,14 @@ def run_benchmark(
     """Measure everything listed in the module docstring; returns a JSON-ready dict."""
     from transformers import AutoModelForCausalLM
 
-    from tutor.llm.local import TransformersEngine, configure_threads
+    from tutor.llm.loading import compute_for, open_engine
+    from tutor.llm.local import configure_threads
 
     settings = settings or load_settings()
     source = resolve_source(name_or_path or settings.model)
     figures: dict[str, Any] = {"model": source.name, "load_avg_before": list(os.getloadavg())}
     figures["threads"] = configure_threads(settings.threads)
+    figures["compute"] = compute_for(source, settings.model_compute)
     if cold:
         with tempfile.TemporaryDirectory(prefix="llm-tutor-bench-") as tmp:
             start = time.perf_counter()
@@ -141,13 +161,13 @@ def run_benchmark(
             figures["cold_prepare_s"] = round(time.perf_counter() - start, 2)
     start = time.perf_counter()
     prepare_model(source, settings.cache_dir)  # a no-op when already prepared
+    gguf_for(source, settings.cache_dir)  # llama.cpp reads the joined file (joined once)
     figures["ensure_prepared_s"] = round(time.perf_counter() - start, 2)
 
     folder = model_dir_for(source, settings.cache_dir)
     start = time.perf_counter()
-    engine = TransformersEngine.from_folder(folder, name=source.name, compute=settings.model_compute)
+    engine = open_engine(source, settings)
     figures["warm_load_s"] = round(time.perf_counter() - start, 2)
-    figures["compute"] = settings.model_compute
     start = time.perf_counter()
     engine.warm_up()
     figures["warmup_s"] = round(time.perf_counter() - start, 2)

@@ -16,15 +16,15 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
 
 from tutor.llm.base import EngineError
-from tutor.llm.catalog import CATALOG, DEFAULT_MODEL
-from tutor.llm.packaged import Progress, assemble_gguf
+from tutor.llm.catalog import CATALOG, DEFAULT_MODEL, resolve_source
+from tutor.llm.packaged import Progress
+from tutor.llm.prepare import gguf_for
 
 # The version the tests and the README were checked with (also pinned in the Makefile).
 LLAMA_CPP_PYTHON_VERSION = "0.3.36"
@@ -40,26 +40,12 @@ def llama_python() -> Path:
 
 
 def served_gguf(model: str, cache_dir: str | os.PathLike, progress: Progress | None = None) -> Path:
-    """One GGUF file for a catalogued model, joined and verified once, then reused."""
+    """One GGUF file for a catalogued model, joined and verified once, then reused (see gguf_for)."""
     if model not in CATALOG:
         raise EngineError("bad_config", f"'{model}' is not a catalogued model.", hint=f"Use one of: {', '.join(CATALOG)}.")
-    spec = CATALOG[model]
-    if len(spec.parts) == 1:
-        return assemble_gguf(spec, Path(cache_dir))  # verified where it lies, no copy
-    target = Path(cache_dir) / "gguf" / spec.gguf_filename
-    if target.is_file() and target.stat().st_size == spec.size_bytes:
-        return target  # verified by sha256 when it was joined; renamed into place only after that
-    # join into a private folder, then rename: a crash midway never leaves a half file at `target`
-    work = target.parent / f".tmp-{uuid.uuid4().hex[:8]}"
-    try:
-        joined = assemble_gguf(spec, work, progress)
-        os.replace(joined, target)
-    finally:
-        for leftover in work.glob("*"):
-            leftover.unlink()
-        if work.is_dir():
-            work.rmdir()
-    return target
+    path = gguf_for(resolve_source(model), cache_dir, progress)
+    assert path is not None  # a catalogued model always has one
+    return path
 
 
 def free_port() -> int:

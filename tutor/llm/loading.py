@@ -8,12 +8,13 @@ The UI layer wraps `load_engine` in `st.cache_resource`, so one engine serves ev
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from tutor.config import Settings, load_settings
 from tutor.llm.base import Engine, EngineError
 from tutor.llm.catalog import ModelSource, resolve_source
 from tutor.llm.packaged import package_dir
-from tutor.llm.prepare import model_dir_for, needs_prepare, prepare_model
+from tutor.llm.prepare import gguf_for, model_dir_for, needs_prepare, prepare_model
 
 Progress = Callable[[float, str], None]
 
@@ -54,7 +55,10 @@ def ensure_prepared(
     """Prepare the model into the cache folder if it is not there yet; return the folder."""
     settings = settings or load_settings()
     source = resolve_source(name_or_path or settings.model)
-    return str(prepare_model(source, settings.cache_dir, progress=progress, force=force))
+    folder = prepare_model(source, settings.cache_dir, progress=progress, force=force)
+    if compute_for(source, settings.model_compute) == "llama.cpp":
+        llama_cpp_files(source, settings)  # so the app's first load does not make them
+    return str(folder)
 
 
 def load_engine(
@@ -76,23 +80,73 @@ def load_engine(
         return connect(settings, progress)
     if settings.backend != "local":
         raise EngineError("bad_config", f"Unknown backend {settings.backend!r}.", hint='Set `backend` to "local" or "openai".')
-    from tutor.llm.local import TransformersEngine, configure_threads
-
     report = progress or (lambda fraction, stage: None)
     source: ModelSource = resolve_source(name_or_path or settings.model)
     share = 0.0
     if needs_prepare(source, settings.cache_dir):
         share = _PREPARE_SHARE
         prepare_model(source, settings.cache_dir, progress=lambda f, stage: report(f * share, stage))
-    configure_threads(settings.threads)
     report(share, "load")
-    engine = TransformersEngine.from_folder(
-        model_dir_for(source, settings.cache_dir),
-        name=source.name,
-        max_new_tokens_cap=max(1, settings.max_new_tokens),
-        compute=settings.model_compute,
-    )
+    engine = open_engine(source, settings, progress=lambda f, stage: report(share + f * (1 - share) * 0.1, stage))
     report(share + (1 - share) * 0.8, "warmup")
     engine.warm_up()
     report(1.0, "done")
     return engine
+
+
+def compute_for(source: ModelSource, setting: str) -> str:
+    """The compute the engine will use: `model_compute`, with "auto" decided here.
+
+    "auto" is llama.cpp when it is installed and the model has a GGUF file (every catalogued model
+    does), else PyTorch "mixed". See tutor/llm/llamacpp.py and tutor/llm/compute.py.
+    """
+    from tutor.llm.compute import COMPUTE_MODES
+    from tutor.llm.llamacpp import available
+
+    if setting not in ("auto", "llama.cpp", *COMPUTE_MODES):
+        raise EngineError(
+            "bad_config",
+            f"model_compute must be one of auto, llama.cpp, {', '.join(COMPUTE_MODES)}; got {setting!r}.",
+        )
+    if setting == "auto":
+        return "llama.cpp" if source.kind != "hf_dir" and available() else "mixed"
+    if setting == "llama.cpp" and source.kind == "hf_dir":
+        raise EngineError(
+            "bad_config",
+            "llama.cpp needs a .gguf model; this model is a Hugging Face folder.",
+            hint='Set model_compute = "mixed", or point `model` at a .gguf file.',
+        )
+    return setting
+
+
+def open_engine(source: ModelSource, settings: Settings, progress: Progress | None = None) -> Engine:
+    """Load an already prepared model with the configured compute (no warm-up)."""
+    from tutor.llm.local import TransformersEngine, configure_threads
+
+    configure_threads(settings.threads)
+    compute = compute_for(source, settings.model_compute)
+    folder = model_dir_for(source, settings.cache_dir)
+    if compute == "llama.cpp":
+        from tutor.llm.llamacpp import LlamaCppEngine
+
+        gguf, reader = llama_cpp_files(source, settings, progress)
+        return LlamaCppEngine.from_files(
+            gguf, folder, name=source.name, reader_gguf=reader, max_new_tokens_cap=max(1, settings.max_new_tokens),
+            threads=settings.threads,
+        )
+    return TransformersEngine.from_folder(
+        folder, name=source.name, max_new_tokens_cap=max(1, settings.max_new_tokens), compute=compute
+    )
+
+
+def llama_cpp_files(
+    source: ModelSource, settings: Settings, progress: Progress | None = None
+) -> tuple[Path, Path | None]:
+    """The GGUF llama.cpp writes answers with, and its float16 copy for reading prompts (made once
+    into `<cache_dir>/gguf/`; None when the GGUF is already float16/32). See tutor/llm/llamacpp.py."""
+    from tutor.llm.llamacpp import make_reader_gguf
+
+    gguf = gguf_for(source, settings.cache_dir, progress)
+    assert gguf is not None  # compute_for only picks llama.cpp for a model with a GGUF
+    reader = make_reader_gguf(gguf, Path(settings.cache_dir).expanduser() / "gguf" / f"{source.name}.f16.gguf")
+    return gguf, reader

@@ -74,7 +74,7 @@ class _PrefixCache:
         """The entry sharing the longest start with `ids`, and how many tokens it shares."""
         best, shared = None, 0
         for entry in self.entries:
-            n = _common_prefix(entry.ids, ids)
+            n = common_prefix(entry.ids, ids)
             if n > shared:
                 best, shared = entry, n
         return best, shared
@@ -158,6 +158,8 @@ class GenerationStream(Iterator[str]):
 class TransformersEngine:
     """An Engine backed by a transformers causal LM and its tokenizer."""
 
+    runtime = "PyTorch"  # what does the arithmetic (shown in the sidebar)
+
     def __init__(
         self,
         model: Any,
@@ -177,7 +179,7 @@ class TransformersEngine:
         self.max_new_tokens_cap = max_new_tokens_cap
         self.lock = ModelQueue()  # every forward pass takes its turn here, first come first served
         self._prefixes = _PrefixCache()
-        self._eos_ids = _eos_ids(model, tokenizer)
+        self._eos_ids = eos_token_ids([getattr(model, "generation_config", None), model.config], tokenizer)
 
     # ---- loading -------------------------------------------------------------------------------
 
@@ -495,11 +497,10 @@ class TransformersEngine:
                             generated, pieces,
                         )
                     except BaseException:
-                        self._prefixes.drop(read)  # its cache may hold a half-written step
+                        self._discard(read)  # its cache may hold a half-written step
                         raise
                     # the cache now also holds the answer: a follow-up question starts from here
-                    read.ids = (ids + generated)[: read.cache.get_seq_length()]
-                    self._prefixes.keep(read)
+                    self._remember(read, ids + generated)
                     final = self.tokenizer.decode(generated, skip_special_tokens=True)
                     if final.startswith(shown) and len(final) > len(shown):
                         pieces.put(final[len(shown):].replace("\ufffd", ""))
@@ -555,18 +556,31 @@ class TransformersEngine:
             if step + 1 == budget:
                 break  # that was the last token we may write: no need to read it back
             # feed the chosen token back in; the cache remembers everything before it
-            out = self._forward(torch.tensor([[token]], dtype=torch.long), read.cache)
-            read.logits = out.logits[0, -1, : self.vocab_size].float()
+            self._advance(read, token)
         return reason, shown
+
+    def _advance(self, read: _Prefix, token: int) -> None:
+        """Feed one chosen token to the model after `read`; its scores replace `read.logits`."""
+        out = self._forward(torch.tensor([[token]], dtype=torch.long), read.cache)
+        read.logits = out.logits[0, -1, : self.vocab_size].float()
+
+    def _remember(self, read: _Prefix, tokens: list[int]) -> None:
+        """Keep what the model read (prompt and answer) for the next request to start from."""
+        read.ids = tokens[: read.cache.get_seq_length()]  # the last answer token was never fed back
+        self._prefixes.keep(read)
+
+    def _discard(self, read: _Prefix) -> None:
+        """Forget a read whose keys and values may be half-written (a step failed midway)."""
+        self._prefixes.drop(read)
 
 
 # ---- helpers ---------------------------------------------------------------------------------
 
 
-def _eos_ids(model: Any, tokenizer: Any) -> set[int]:
-    """Every token id that means "the answer is over" for this model."""
+def eos_token_ids(configs: list[Any], tokenizer: Any) -> set[int]:
+    """Every token id that means "the answer is over": from the model's configs and its tokenizer."""
     found: set[int] = set()
-    for source in (getattr(model, "generation_config", None), model.config, tokenizer):
+    for source in (*configs, tokenizer):
         value = getattr(source, "eos_token_id", None)
         if isinstance(value, int):
             found.add(value)
@@ -611,7 +625,7 @@ def _token_bytes(tokenizer: Any, token_id: int) -> bytes | None:
     return None
 
 
-def _common_prefix(a: list[int], b: list[int]) -> int:
+def common_prefix(a: list[int], b: list[int]) -> int:
     n = 0
     for x, y in zip(a, b, strict=False):
         if x != y:

@@ -88,7 +88,7 @@ def prepare_model(
         try:
             out = work / "model"
             out.mkdir(parents=True)
-            gguf_path = _source_gguf(source, work, report)
+            gguf_path = _source_gguf(source, cache, report)
             convert_gguf(gguf_path, out, progress=report)
             _write_marker(out, source)
             _replace_dir(out, target)
@@ -110,15 +110,40 @@ def prepare_model(
     return target
 
 
-def _source_gguf(source: ModelSource, work: Path, report: Progress) -> Path:
+def _source_gguf(source: ModelSource, cache: Path, report: Progress) -> Path:
     """The GGUF file to convert: verified (and joined) from packages, or the user's own file."""
     start, end = _STAGES["verify"]
-    if source.kind == "catalog" and source.spec is not None:
-        return assemble_gguf(source.spec, work, lambda f, stage: report(start + f * (end - start), stage))
-    if source.kind == "gguf_file" and source.path is not None:
-        report(end, "verify")
+    path = gguf_for(source, cache, lambda f, stage: report(start + f * (end - start), stage))
+    if path is None:
+        raise EngineError("bad_config", f"Cannot prepare model source of kind '{source.kind}'.")
+    report(end, "verify")
+    return path
+
+
+def gguf_for(source: ModelSource, cache_dir: str | os.PathLike, progress: Progress | None = None) -> Path | None:
+    """The model's GGUF file (what llama.cpp computes with), or None for a Hugging Face folder.
+
+    A model split across packages is joined once into `<cache_dir>/gguf/<name>.gguf`, verified by
+    sha256 while joining, and renamed into place only after that; later calls reuse the file.
+    A single-package model is verified where it lies. A user's own .gguf file is used as it is.
+    """
+    if source.kind == "gguf_file":
         return source.path
-    raise EngineError("bad_config", f"Cannot prepare model source of kind '{source.kind}'.")
+    if source.kind != "catalog" or source.spec is None:
+        return None
+    spec = source.spec
+    if len(spec.parts) == 1:
+        return assemble_gguf(spec, Path(cache_dir), progress)  # verified where it lies, no copy
+    target = Path(cache_dir).expanduser() / "gguf" / spec.gguf_filename
+    if target.is_file() and target.stat().st_size == spec.size_bytes:
+        return target
+    # join into a private folder, then rename: a crash midway never leaves a half file at `target`
+    work = target.parent / f".tmp-{uuid.uuid4().hex[:8]}"
+    try:
+        os.replace(assemble_gguf(spec, work, progress), target)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return target
 
 
 def convert_gguf(gguf_path: Path, out_dir: Path, *, progress: Progress | None = None) -> None:

@@ -173,7 +173,8 @@ def model_status_sidebar(lang: str) -> None:
                 args=(MODEL_KEY, "_model_widget"),
             )
         if name in registry.engines:
-            st.caption(t("common.model.ready", lang))
+            runtime = getattr(registry.engines[name], "runtime", "")  # a local engine says what computes
+            st.caption(t("common.model.ready_runtime", lang, runtime=runtime) if runtime else t("common.model.ready", lang))
         elif name in registry.failures:
             st.caption(t("common.model.unavailable", lang, why=registry.failures[name].message))
         else:

@@ -108,7 +108,24 @@ def test_loading_progress_names_each_stage_in_the_learners_language(open_page, m
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_sidebar_says_what_computes_once_the_model_is_loaded(open_page, fake_engine, lang):
     fake_engine.runtime = "llama.cpp"
-    at = open_page("pages/next_token_lab.py", lang=lang)  # the lab loads the model
-    at = at.run()  # the sidebar is drawn before the page asks for the model
+    # one run: the sidebar is drawn before the lab loads the model, and is brought up to date after
+    at = open_page("pages/next_token_lab.py", lang=lang)
     assert not at.exception
-    assert t("common.model.ready_runtime", lang, runtime="llama.cpp") in [c.value for c in at.sidebar.caption]
+    captions = [c.value for c in at.sidebar.caption]
+    assert t("common.model.ready_runtime", lang, runtime="llama.cpp") in captions
+    assert t("common.model.ready_on_disk", lang) not in captions and t("common.model.needs_prepare", lang) not in captions
+
+
+def test_sidebar_says_the_model_is_unavailable_in_the_run_that_failed_to_load_it(open_page, monkeypatch):
+    import tutor.ui.model as model_ui
+    from tutor.llm.base import EngineError
+
+    def broken(name, progress):
+        raise EngineError("hash_mismatch", "The model file is damaged.")
+
+    monkeypatch.setattr(model_ui, "_load_engine", broken)
+    model_ui.reset_engines()
+    at = open_page("pages/next_token_lab.py", lang="ko")
+    assert not at.exception
+    assert t("common.model.unavailable", "ko", why="The model file is damaged.") in [c.value for c in at.sidebar.caption]
+    model_ui.reset_engines()

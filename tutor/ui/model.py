@@ -112,6 +112,21 @@ def busy_note(engine: Engine, lang: str) -> str | None:
     return t("common.model.busy", lang, ahead=status.ahead, seconds=max(1, round(status.estimate_s)))
 
 
+_STATUS_SLOT = "_model_status_slot"  # this run's sidebar caption about the model
+
+
+def _ready_text(engine: Engine, lang: str) -> str:
+    runtime = getattr(engine, "runtime", "")  # a local engine says what computes
+    return t("common.model.ready_runtime", lang, runtime=runtime) if runtime else t("common.model.ready", lang)
+
+
+def _refresh_sidebar_status(text: str) -> None:
+    """Rewrite the sidebar's model caption, drawn earlier in this run (nothing if there is none)."""
+    slot = st.session_state.get(_STATUS_SLOT)
+    if slot is not None:
+        slot.caption(text)
+
+
 def get_engine(lang: str) -> Engine | None:
     """The loaded model, loading it (with a progress bar) on first use.
 
@@ -135,15 +150,18 @@ def get_engine(lang: str) -> Engine | None:
                         min(max(frac, 0.0), 1.0), text=t(f"common.model.stages.{stage}", lang, model=name)
                     ),
                 )
+        _refresh_sidebar_status(_ready_text(registry.engines[name], lang))
         return registry.engines[name]
     except EngineError as err:
         registry.failures[name] = err
         st.error(error_text(err, lang), icon=":material/error:")
+        _refresh_sidebar_status(t("common.model.unavailable", lang, why=err.message))
         return None
     except MemoryError:
         err = EngineError("out_of_memory", "Not enough memory to load the model.")
         registry.failures[name] = err
         st.error(error_text(err, lang), icon=":material/error:")
+        _refresh_sidebar_status(t("common.model.unavailable", lang, why=err.message))
         return None
     finally:
         bar.empty()
@@ -172,17 +190,18 @@ def model_status_sidebar(lang: str) -> None:
                 on_change=copy_back,
                 args=(MODEL_KEY, "_model_widget"),
             )
+        # the page runs after the sidebar: if it loads the model, get_engine rewrites this caption
+        slot = st.session_state[_STATUS_SLOT] = st.empty()
         if name in registry.engines:
-            runtime = getattr(registry.engines[name], "runtime", "")  # a local engine says what computes
-            st.caption(t("common.model.ready_runtime", lang, runtime=runtime) if runtime else t("common.model.ready", lang))
+            slot.caption(_ready_text(registry.engines[name], lang))
         elif name in registry.failures:
-            st.caption(t("common.model.unavailable", lang, why=registry.failures[name].message))
+            slot.caption(t("common.model.unavailable", lang, why=registry.failures[name].message))
         else:
             state, detail = _status(name)
             if state == "missing":
-                st.caption(t("common.model.unavailable", lang, why=detail))
+                slot.caption(t("common.model.unavailable", lang, why=detail))
             else:  # "ready" here means prepared on disk, not yet loaded into memory
-                st.caption(t("common.model.ready_on_disk" if state == "ready" else "common.model.needs_prepare", lang))
+                slot.caption(t("common.model.ready_on_disk" if state == "ready" else "common.model.needs_prepare", lang))
         st.session_state.setdefault(TEMPERATURE_KEY, 0.3)
         keep_widget(TEMPERATURE_KEY, "_temp_widget")
         st.slider(

@@ -1,4 +1,6 @@
 """UI strings: one catalog, every key in both languages, locale mapping."""
+import pytest
+
 from tutor.i18n import catalog, normalize_language, t
 
 
@@ -27,3 +29,13 @@ def test_browser_locale_maps_to_a_supported_language_defaulting_to_korean():
 def test_missing_key_shows_the_key_instead_of_crashing():
     assert t("common.no_such_key", "en") == "common.no_such_key"
     assert t("common.model.loading", "en", model="m").count("m") >= 1
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_every_model_loading_stage_has_words_in_both_languages(lang):
+    import tutor.llm.loading as loading
+
+    stages = ("verify", "tokenizer", "dequantize", "save", "reader", "load", "warmup", "done")
+    assert all(f'"{stage}"' in loading.__doc__ for stage in stages)  # the stages load_engine reports
+    for stage in stages:
+        assert not t(f"common.model.stages.{stage}", lang, model="m").startswith("common.")

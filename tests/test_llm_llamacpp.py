@@ -13,7 +13,7 @@ import torch
 from tests.llm_tiny import tiny_model, tiny_tokenizer, write_tiny_gguf
 from tutor.llm.base import Engine, EngineError
 from tutor.llm.llamacpp import READER_MIN_TOKENS, SLOTS, LlamaCppEngine, make_reader_gguf
-from tutor.llm.local import TransformersEngine
+from tutor.llm.local import TransformersEngine, common_prefix
 
 TEXT = "The cat sat on the"
 TOLERANCE = 0.01  # largest logit difference allowed (float16 keys/values in llama.cpp)
@@ -127,7 +127,7 @@ def test_a_text_that_branches_off_a_remembered_one_reads_only_its_new_end_and_ke
     long_a = TEXT + " mat and the dog sat on the log"
     long_b = TEXT + " log and the cat"
     engine.next_token_logits(long_a)
-    shared = _common(engine._encode(long_a), engine._encode(long_b))
+    shared = common_prefix(engine._encode(long_a), engine._encode(long_b))
     recorder.clear()
     got_b = engine.next_token_logits(long_b)
     assert recorder == [len(engine._encode(long_b)) - shared]
@@ -201,7 +201,7 @@ def test_a_follow_up_chat_reads_only_what_is_new_after_the_answer(pair, no_eos):
     follow = first + [{"role": "assistant", "content": answer}, {"role": "user", "content": "And why?"}]
     remembered = list(engine._slots[0].ids)  # the question and the answer's tokens
     follow_ids = engine._encode(engine.apply_chat_template(follow))
-    shared = _common(remembered, follow_ids)
+    shared = common_prefix(remembered, follow_ids)
     assert shared >= len(engine._encode(engine.apply_chat_template(first)))  # at least the question
     seen = fed(engine)
     try:
@@ -300,9 +300,3 @@ def test_a_reader_is_a_float16_copy_made_once_and_only_for_a_quantized_file(tiny
     stamp = reader.stat().st_mtime_ns
     assert make_reader_gguf(q8, reader) == reader and reader.stat().st_mtime_ns == stamp  # made once
 
-
-def _common(a: list[int], b: list[int]) -> int:
-    n = 0
-    while n < min(len(a), len(b)) and a[n] == b[n]:
-        n += 1
-    return n

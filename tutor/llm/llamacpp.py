@@ -37,8 +37,8 @@ from tutor.llm.local import (
     DEFAULT_CONTEXT_WINDOW,
     PREFIX_CACHE_TOKENS,
     TransformersEngine,
-    common_prefix,
     eos_token_ids,
+    longest_start,
 )
 from tutor.llm.queueing import ModelQueue
 
@@ -245,11 +245,7 @@ class LlamaCppEngine(TransformersEngine):
 
     def _read(self, ids: list[int]) -> _Slot:
         """Read `ids` into a slot, starting from the longest start any slot already holds."""
-        best, shared = None, 0
-        for slot in self._slots:
-            n = common_prefix(slot.ids, ids)
-            if n > shared:
-                best, shared = slot, n
+        best, shared = longest_start(self._slots, ids)
         if best is not None and best.ids == ids:
             self._use(best)
             return best

@@ -72,12 +72,7 @@ class _PrefixCache:
 
     def longest(self, ids: list[int]) -> tuple[_Prefix | None, int]:
         """The entry sharing the longest start with `ids`, and how many tokens it shares."""
-        best, shared = None, 0
-        for entry in self.entries:
-            n = common_prefix(entry.ids, ids)
-            if n > shared:
-                best, shared = entry, n
-        return best, shared
+        return longest_start(self.entries, ids)
 
     def keep(self, entry: _Prefix) -> None:
         """Mark `entry` as just used (adding it if new); forget the oldest beyond the budget."""
@@ -623,6 +618,17 @@ def _token_bytes(tokenizer: Any, token_id: int) -> bytes | None:
     if all(ch in _BYTE_LEVEL for ch in token):
         return bytes(_BYTE_LEVEL[ch] for ch in token)
     return None
+
+
+def longest_start(remembered: list[Any], ids: list[int]) -> tuple[Any, int]:
+    """Of texts the model already read (anything with `.ids`), the one sharing the longest start
+    with `ids`, and how many tokens it shares (None, 0 when none shares any)."""
+    best, shared = None, 0
+    for entry in remembered:
+        n = common_prefix(entry.ids, ids)
+        if n > shared:
+            best, shared = entry, n
+    return best, shared
 
 
 def common_prefix(a: list[int], b: list[int]) -> int:

@@ -152,13 +152,10 @@ def get_engine(lang: str) -> Engine | None:
                 )
         _refresh_sidebar_status(_ready_text(registry.engines[name], lang))
         return registry.engines[name]
-    except EngineError as err:
-        registry.failures[name] = err
-        st.error(error_text(err, lang), icon=":material/error:")
-        _refresh_sidebar_status(t("common.model.unavailable", lang, why=err.message))
-        return None
-    except MemoryError:
-        err = EngineError("out_of_memory", "Not enough memory to load the model.")
+    except (EngineError, MemoryError) as caught:
+        err = caught if isinstance(caught, EngineError) else EngineError(
+            "out_of_memory", "Not enough memory to load the model."
+        )
         registry.failures[name] = err
         st.error(error_text(err, lang), icon=":material/error:")
         _refresh_sidebar_status(t("common.model.unavailable", lang, why=err.message))

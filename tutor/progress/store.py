@@ -441,6 +441,26 @@ def _sqlite_unavailable(err: BaseException) -> ProgressUnavailable:
     return ProgressUnavailable(kind, str(err))
 
 
+def _switch_to_wal(conn: sqlite3.Connection, busy_timeout_s: float) -> str:
+    """Put the file in WAL mode; the journal mode it ends up in.
+
+    Switching a new file to WAL needs the file to itself for a moment, and SQLite reports "database
+    is locked" at once, without its busy timeout, when another app process opens the same new file
+    in that moment (4 apps starting together failed about 1 time in 30). So wait here instead, up
+    to the same timeout. The mode is stored in the file: whoever switches first, the others find
+    WAL already set."""
+    deadline = time.monotonic() + busy_timeout_s
+    pause_s = 0.005
+    while True:
+        try:
+            return str(conn.execute("PRAGMA journal_mode=WAL").fetchone()[0])
+        except sqlite3.OperationalError as err:
+            if _sqlite_unavailable(err).code != "locked" or time.monotonic() + pause_s > deadline:
+                raise
+        time.sleep(pause_s)
+        pause_s = min(pause_s * 2, 0.1)
+
+
 class SQLiteProgressStore(SQLProgressStore):
     """The ProgressStore for one SQLite file; one instance can be shared by many threads."""
 
@@ -471,7 +491,7 @@ class SQLiteProgressStore(SQLProgressStore):
         except (sqlite3.Error, OSError) as err:
             raise _sqlite_unavailable(err) from err
         try:
-            mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            mode = _switch_to_wal(self._conn, busy_timeout_s)
             if str(mode).lower() != "wal":
                 raise ProgressUnavailable("unavailable", f"journal mode is {mode}, not WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")

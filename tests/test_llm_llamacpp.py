@@ -194,6 +194,16 @@ def test_seeded_sampling_is_repeatable(no_eos):
     assert "".join(no_eos.stream_completion(TEXT, max_new_tokens=10, temperature=1.0, seed=3)) == first
 
 
+def test_sampled_answers_of_the_random_model_never_show_a_broken_character(no_eos):
+    """The UTF-8 guard (tutor.llm.utf8_guard) works on llama.cpp's scores too; left alone, this
+    random model breaks a character in most such answers (see test_llm_utf8_guard)."""
+    answers = [
+        "".join(no_eos.stream_completion("안녕하세요. 고양이", max_new_tokens=24, temperature=1.0, seed=seed))
+        for seed in range(8)
+    ]
+    assert all("\ufffd" not in answer for answer in answers) and sum(map(len, answers)) > 8 * 5, answers
+
+
 def test_a_follow_up_chat_reads_only_what_is_new_after_the_answer(pair, no_eos):
     engine = no_eos
     first = [{"role": "user", "content": "What is a token?"}]

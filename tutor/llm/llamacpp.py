@@ -40,7 +40,6 @@ from tutor.llm.local import (
     eos_token_ids,
     longest_start,
 )
-from tutor.llm.queueing import ModelQueue
 
 SLOTS = 4  # remembered texts at once: a chat's system prompt in each language, the lab's text, ...
 BATCH = 512  # prompt tokens per llama_decode call
@@ -173,10 +172,7 @@ class LlamaCppEngine(TransformersEngine):
         threads: int = 0,
     ) -> None:
         llama = _import_llama_cpp()
-        self.tokenizer = tokenizer
-        self.name = name
-        self.max_new_tokens_cap = max_new_tokens_cap
-        self.lock = ModelQueue()
+        self._share_setup(tokenizer, name=name, max_new_tokens_cap=max_new_tokens_cap)
         self.model = None  # no PyTorch model: llama.cpp holds the weights
         threads = threads if threads > 0 else (os.cpu_count() or 1)
         # the writer's key/value store holds every slot: room for a whole context plus remembered texts

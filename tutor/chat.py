@@ -148,6 +148,21 @@ def system_prompt(lang: str) -> str:
     return t("chat.prompt.system", lang)
 
 
+def worked_example(lang: str) -> list[dict[str, str]]:
+    """One grounded question and a good answer, shown to the model before a grounded question
+    (few-shot prompting, as the prompting lesson teaches); [] for a language without one."""
+    answer = t("chat.prompt.example_answer", lang)
+    if not answer:
+        return []
+    header = t(
+        "chat.prompt.note_header", lang, n=1,
+        lesson=t("chat.prompt.example_lesson", lang), section=t("chat.prompt.example_section", lang),
+    )
+    notes = f"{header}\n{t('chat.prompt.example_note', lang)}"
+    question = t("chat.prompt.grounded_user", lang, notes=notes, question=t("chat.prompt.example_question", lang))
+    return [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
+
+
 def _sentences(text: str) -> list[str]:
     return [s for s in re.split(r"(?<=[.!?。])\s+", text.strip()) if s]
 
@@ -223,7 +238,9 @@ def build_messages(
     """The chat messages for the model, and the passages that made it into the notes."""
     system = system_prompt(lang)
     safe_question = neutralise_markers(question)
+    example = worked_example(lang) if result.grounded else []
     room = engine.context_window - max_new_tokens - TEMPLATE_MARGIN_TOKENS - engine.count_tokens(system)
+    room -= sum(engine.count_tokens(m["content"]) + 4 for m in example)
     used: list[Hit] = []
     if result.grounded:
         best = result.hits[0].score
@@ -234,7 +251,7 @@ def build_messages(
     else:
         final = t("chat.prompt.general_user", lang, question=safe_question)
     room -= engine.count_tokens(final)
-    messages = [{"role": "system", "content": system}]
+    messages = [{"role": "system", "content": system}, *example]
     messages += trim_history(history, room, engine)
     messages.append({"role": "user", "content": final})
     return messages, used

@@ -415,14 +415,18 @@ class AnswerJob:
     def text(self) -> str:
         return "".join(self.parts)
 
-    def follow(self, poll_s: float = 0.02) -> Iterator[str]:
-        """Every piece from the start, then new pieces as they arrive, until the job ends."""
+    def follow(self, poll_s: float = 0.1) -> Iterator[str]:
+        """Everything written so far, then what is new every `poll_s`, until the job ends.
+
+        Pieces that arrive together are shown together: each piece shown is a message to the
+        browser and a redraw there, and on a 2-core laptop those take CPU from the model."""
         shown = 0
         while True:
             finished = self.done.is_set()
-            while shown < len(self.parts):
-                yield self.parts[shown]
-                shown += 1
+            arrived = len(self.parts)
+            if arrived > shown:
+                yield "".join(self.parts[shown:arrived])
+                shown = arrived
             if finished:
                 return
             time.sleep(poll_s)

@@ -119,9 +119,24 @@ def sampling_distribution(
 
 
 def sample_index(probs: torch.Tensor | Sequence[float], generator: torch.Generator | None = None) -> int:
-    """Draw one token id at random, in proportion to its probability (same seed = same draw)."""
-    probs = as_logits(probs)
-    return int(torch.multinomial(probs, num_samples=1, generator=generator))
+    """Draw one token id at random, in proportion to its probability (same seed = same draw).
+
+    Picture the probabilities laid end to end along a ruler: a token with probability 0.3 owns
+    30% of its length. Throw a dart at a random point of the ruler; the token whose stretch it
+    lands in is the draw. A removed token (probability 0) owns no length, so it is never hit.
+    Weights that do not add up to 1 work the same way: the ruler is just longer or shorter.
+    """
+    weights = as_logits(probs).to(torch.float64)  # float64: 150,000 small numbers add up exactly enough
+    ends = torch.cumsum(weights, dim=0)  # where each token's stretch of the ruler ends
+    length = float(ends[-1])
+    if not length > 0:
+        raise ValueError("there is nothing to draw: every probability is 0")
+    dart = float(torch.rand((), dtype=torch.float64, generator=generator)) * length
+    # the first stretch that ends beyond the dart
+    index = int(torch.searchsorted(ends, torch.tensor([dart], dtype=torch.float64), right=True))
+    if index >= len(weights) or weights[index] <= 0:  # the dart rounded onto the ruler's very end
+        index = int(torch.nonzero(weights > 0).max())
+    return index
 
 
 def pick_next_token(

@@ -14,6 +14,7 @@ from tutor.chat import (
     build_messages,
     clean_message,
     neutralise_markers,
+    notes_for,
     plan_answer,
     start_answer,
     starter_questions,
@@ -23,7 +24,7 @@ from tutor.chat import (
 )
 from tutor.i18n import t
 from tutor.llm.base import EngineError
-from tutor.retrieval import retrieve
+from tutor.retrieval import Hit, Passage, retrieve
 
 # --- cleaning the learner's message -----------------------------------------------------------
 
@@ -119,6 +120,32 @@ def test_passages_are_trimmed_to_the_token_budget(budget):
     )
     assert used, "at least part of the best passage fits"
     assert notes_tokens <= budget + 2
+
+
+def _hit(section: str, text: str, score: float) -> Hit:
+    return Hit(Passage("en", "lesson", "A lesson", 1, section, section.title(), text), similarity=score)
+
+
+def test_a_later_passage_is_left_out_rather_than_cut_mid_sentence():
+    """The small model copied such fragments into its answers ("- 학습…" became "학습…는 어디서 올까?")."""
+    engine = FakeEngine()
+    best = _hit("best", "Tokens are pieces of text. " * 4, 0.9)
+    long_sentence = _hit("second", "A single very long sentence about embeddings that goes on and on " * 6 + ".", 0.8)
+    header_cost = engine.count_tokens(t("chat.prompt.note_header", "en", n=2, lesson="A lesson", section="Second"))
+    budget = engine.count_tokens(f"{t('chat.prompt.note_header', 'en', n=1, lesson='A lesson', section='Best')}\n{best.passage.text}")
+    budget += 2 + header_cost + 2 + 10  # room for 10 tokens of the second: not one whole sentence
+    notes, used = notes_for([best, long_sentence], engine, budget, "en")
+    assert used == [best] and "…" not in notes and "embeddings" not in notes
+    # the best passage itself is still cut when nothing else would fit
+    notes, used = notes_for([long_sentence], engine, 30, "en")
+    assert used == [long_sentence] and notes.endswith("…")
+
+
+def test_a_later_passage_that_fits_whole_sentences_keeps_them():
+    engine = FakeEngine()
+    first, second = _hit("first", "One. " * 3, 0.9), _hit("second", "Short sentence one. Short sentence two. " * 3, 0.8)
+    notes, used = notes_for([first, second], engine, 60, "en")
+    assert used == [first, second] and notes.rstrip().endswith(".") and "…" not in notes
 
 
 def test_a_small_context_window_is_respected_with_a_long_history():

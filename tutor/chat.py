@@ -167,8 +167,11 @@ def _sentences(text: str) -> list[str]:
     return [s for s in re.split(r"(?<=[.!?。])\s+", text.strip()) if s]
 
 
-def trim_to_tokens(text: str, budget: int, engine: Engine) -> str:
-    """The longest run of whole sentences from the start of `text` that fits `budget` tokens."""
+def trim_to_tokens(text: str, budget: int, engine: Engine, *, may_cut: bool = True) -> str:
+    """The longest run of whole sentences from the start of `text` that fits `budget` tokens.
+
+    When not even one sentence fits, the first one is cut by characters, or with `may_cut`
+    False nothing is returned."""
     if budget <= 0:
         return ""
     if engine.count_tokens(text) <= budget:
@@ -180,6 +183,8 @@ def trim_to_tokens(text: str, budget: int, engine: Engine) -> str:
         kept.append(sentence)
     if kept:
         return " ".join(kept)
+    if not may_cut:
+        return ""
     # Not even one sentence fits: cut the first one by characters (halving until it fits).
     cut = text
     while cut and engine.count_tokens(cut + "…") > budget:
@@ -195,7 +200,9 @@ def notes_for(hits: list[Hit], engine: Engine, budget: int, lang: str) -> tuple[
     for hit in hits:
         header = t("chat.prompt.note_header", lang, n=len(used) + 1, lesson=hit.passage.lesson_title, section=hit.title)
         room = left - engine.count_tokens(header) - 2
-        body = trim_to_tokens(hit.passage.text, room, engine)
+        # Only the best passage may be cut mid-sentence. A later one that does not fit one whole
+        # sentence is left out: the small model copied such fragments ("- 학습…") into its answers.
+        body = trim_to_tokens(hit.passage.text, room, engine, may_cut=not used)
         if not body:
             break
         parts.append(f"{header}\n{body}")

@@ -47,6 +47,8 @@ RELATIVE_CUTOFF = 0.6
 MAX_HISTORY_MESSAGES = 6
 # Room left for the template's own tokens (role markers, newlines) that count_tokens misses.
 TEMPLATE_MARGIN_TOKENS = 32
+# What one message adds beyond its text: its role marker and the turn's start and end tokens.
+MESSAGE_OVERHEAD_TOKENS = 4
 
 # Control characters (newline and tab excepted) and invisible direction overrides, which can make
 # text display differently from what the model reads.
@@ -222,7 +224,7 @@ def trim_history(history: list[dict], budget: int, engine: Engine) -> list[dict[
     kept: list[dict[str, str]] = []
     used = 0
     for message in reversed(recent):
-        cost = engine.count_tokens(message["content"]) + 4
+        cost = engine.count_tokens(message["content"]) + MESSAGE_OVERHEAD_TOKENS
         if used + cost > budget:
             break
         kept.insert(0, message)
@@ -247,7 +249,7 @@ def build_messages(
     safe_question = neutralise_markers(question)
     example = worked_example(lang) if result.grounded else []
     room = engine.context_window - max_new_tokens - TEMPLATE_MARGIN_TOKENS - engine.count_tokens(system)
-    room -= sum(engine.count_tokens(m["content"]) + 4 for m in example)
+    room -= sum(engine.count_tokens(m["content"]) + MESSAGE_OVERHEAD_TOKENS for m in example)
     used: list[Hit] = []
     if result.grounded:
         best = result.hits[0].score

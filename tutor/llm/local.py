@@ -546,15 +546,17 @@ class TransformersEngine:
             token = sampling.pick_next_token(
                 read.logits, temperature=temperature, top_p=top_p, generator=generator
             )
-            if guard.after(state, token) == BROKEN:
+            after = guard.after(state, token)
+            if after == BROKEN:
                 # that token would leave half a character ("�" on screen): choose again, from the
                 # same scores, among the tokens that keep every character whole
                 whole = sampling.mask_logits(read.logits, guard.allowed(state))
                 token = sampling.pick_next_token(whole, temperature=temperature, top_p=top_p, generator=generator)
+                after = guard.after(state, token)
             if token in self._eos_ids:
                 reason = "eos"
                 break
-            state = guard.after(state, token)
+            state = after
             generated.append(token)
             # show only complete characters: hold back a half-decoded multi-byte one
             text = self.tokenizer.decode(generated, skip_special_tokens=True)

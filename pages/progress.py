@@ -22,9 +22,11 @@ from tutor.ui.progress import (
     private_link_panel,
     progress_on_server,
     progress_store,
+    quiz_seed,
     render_quiz,
     saving_error,
     saving_off_text,
+    shown_order,
     sign_in_as,
     stored_text,
 )
@@ -157,7 +159,7 @@ def placement_check() -> None:
             for i, pq in enumerate(questions):
                 st.radio(
                     f"{i + 1}. {pq.question.question}",
-                    options=list(range(len(pq.question.choices))),
+                    options=shown_order(pq.question, pq.lesson_id, quiz_seed(learner)),
                     format_func=pq.question.choices.__getitem__,
                     index=None,
                     key=f"prog_place_{i}",

@@ -15,6 +15,7 @@ is off.
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -35,6 +36,7 @@ from tutor.progress import (
     open_progress_store,
 )
 from tutor.progress.transfer import KEY_PATTERN
+from tutor.quiz import choice_order
 from tutor.ui.pages import lesson_link
 
 LEARNER_PARAM = "learner"  # the URL query parameter that remembers the learner
@@ -42,6 +44,7 @@ LEARNER_KEY = "prog_learner"  # session: the signed-in Learner
 ERROR_KEY = "prog_saving_error"  # session: code of the last database failure, or None
 QUIZ_KEY = "prog_quiz"  # session: {lesson id: {question id: {"choice": int, "correct": bool}}}
 ATTEMPT_KEY = "prog_quiz_attempt"  # session: {"lesson/question": n}; a retry gets a fresh radio
+QUIZ_SEED_KEY = "prog_quiz_seed"  # session: the choice-order seed while nobody is signed in
 NOTICE_KEY = "prog_notice"  # session: (kind, text) shown once in the sidebar
 SHOW_LINK_KEY = "prog_show_link"  # session: True from a sign-in on a server until "I have saved my link"
 COME_BACK_ERROR_KEY = "prog_come_back_error"  # session: the pasted link was not found
@@ -363,6 +366,21 @@ def finished_button(lesson: Lesson, lang: str) -> None:
 # --- quizzes ---------------------------------------------------------------------------------
 
 
+def quiz_seed(learner: Learner | None) -> str:
+    """The seed that orders quiz choices on screen (see tutor.quiz.choice_order). A signed-in
+    learner's key, so they see the same order on every visit and device; otherwise a random seed
+    kept for this browser session, so reruns and page switches keep the order too."""
+    if learner is not None:
+        return learner.key
+    return st.session_state.setdefault(QUIZ_SEED_KEY, secrets.token_hex(8))
+
+
+def shown_order(question: QuizQuestion, lesson_id: str, seed: str) -> list[int]:
+    """The question's choices (their indices in the lesson file) in the order they are drawn. The
+    radio's values stay file indices, so what is checked and stored is the choice, never its place."""
+    return list(choice_order(len(question.choices), seed, lesson_id, question.id))
+
+
 def _on_check(lesson: Lesson, question: QuizQuestion, radio_key: str) -> None:
     choice = st.session_state.get(radio_key)
     flag = f"{radio_key}_need_choice"
@@ -388,18 +406,19 @@ def _on_retry(lesson_id: str, question_ids: list[str]) -> None:
 
 
 def _question(lesson: Lesson, question: QuizQuestion, number: int, lang: str, prefix: str,
-              saved: dict[str, bool]) -> None:
+              saved: dict[str, bool], seed: str) -> None:
     answers = st.session_state.setdefault(QUIZ_KEY, {}).setdefault(lesson.id, {})
     attempt = st.session_state.setdefault(ATTEMPT_KEY, {}).get(f"{lesson.id}/{question.id}", 0)
     base = f"{prefix}_{lesson.id}_{question.id}"
     radio_key = f"{base}_{attempt}"
     result = answers.get(question.id)
+    order = shown_order(question, lesson.id, seed)
     with st.container(border=True):
         st.radio(
             f"{number}. {question.question}",
-            options=list(range(len(question.choices))),
+            options=order,
             format_func=question.choices.__getitem__,
-            index=None if result is None else result["choice"],
+            index=None if result is None else order.index(result["choice"]),
             key=radio_key,
             disabled=result is not None,
         )
@@ -441,8 +460,9 @@ def _quiz_panel(lesson: Lesson, lang: str, prefix: str) -> None:
         st.markdown(t("progress.quiz.score_unsaved", lang, correct=correct, total=len(lesson.quiz)))
         if learner is not None and saving_error():
             st.warning(saving_off_text(saving_error(), lang), icon=":material/cloud_off:")
+    seed = quiz_seed(learner)
     for number, question in enumerate(lesson.quiz, start=1):
-        _question(lesson, question, number, lang, prefix, saved)
+        _question(lesson, question, number, lang, prefix, saved, seed)
     answered = st.session_state.get(QUIZ_KEY, {}).get(lesson.id, {})
     if answered and len(answered) == len(lesson.quiz):
         st.button(t("progress.quiz.retake", lang), key=f"{prefix}_{lesson.id}_retake", on_click=_on_retry,

@@ -112,3 +112,29 @@ def test_every_lesson_renders_its_figures_in_the_browser(browser, app_url, lang)
         assert charts.count() >= len(set(lesson.figures)), f"{lesson.id}: {charts.count()} drawn of {lesson.figures}"
         page.screenshot(path=str(ARTIFACTS / f"lesson-{lang}-{lesson.order:02d}-{lesson.id}.png"))
     page.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_inside_the_model_draws_each_view_and_a_heatmap_cell_shows_its_weight(browser, app_url, lang):
+    """Each view of "Inside the model" on the real model, screenshotted; hovering the heatmap shows a weight."""
+    page = browser.new_page(viewport={"width": 1280, "height": 1600}, locale="en-US" if lang == "en" else "ko-KR")
+    for view in ("attention", "lens", "map"):
+        page.goto(f"{app_url}/inside_model?lang={lang}&view={view}")
+        wait_until_idle(page, timeout_ms=300_000)  # the first view opens the model (a few seconds)
+        assert page.locator('[data-testid="stException"]').count() == 0, view
+        assert page.get_by_text(t(f"inside.fig.{view}.not_over_read", lang)).count() == 1, view
+        charts = page.locator('[data-testid="stVegaLiteChart"]')
+        for _ in range(40):  # charts mount a moment after the script run ends
+            if charts.count() >= 1:
+                break
+            page.wait_for_timeout(250)
+        assert charts.count() >= 1, f"{view}: no chart"
+        if view == "attention":
+            heatmap = charts.first.locator("canvas, svg").first
+            box = heatmap.bounding_box()
+            page.mouse.move(box["x"] + box["width"] * 0.55, box["y"] + box["height"] * 0.85)
+            tooltip = page.locator("#vg-tooltip-element")
+            tooltip.wait_for(state="visible", timeout=5000)
+            assert "%" in tooltip.inner_text()
+        page.screenshot(path=str(ARTIFACTS / f"inside-{view}-{lang}.png"), full_page=True)
+    page.close()

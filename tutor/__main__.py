@@ -10,6 +10,10 @@ Commands:
   bench [--model NAME] [--quick]        print speed and memory figures as JSON
   ask "QUESTION" [--lang ko|en] [--json]
                                         the tutor's answer from the lessons, with its citations
+  attention "TEXT" [--layer N] [--head H] [--json]
+                                        one layer's attention weights (tutor/inside/cli.py)
+  lens "TEXT" [--top-k K] [--json]      the model's guess after every layer
+  neighbours WORD [--top-k K] [--json]  nearest tokens in the input embeddings
 
 Exit codes (stable, for scripts and the Makefile):
   0 success · 1 unexpected error · 2 bad command-line usage · 3 model not installed (model_missing,
@@ -48,6 +52,7 @@ EXIT_CODES = {
     "timeout": EXIT_GENERATION_FAILED,
     "bad_config": EXIT_BAD_CONFIG,
     "bad_input": EXIT_BAD_CONFIG,
+    "needs_local": EXIT_BAD_CONFIG,  # the inside-the-model commands with backend = "openai"
 }
 
 
@@ -219,7 +224,28 @@ def add_ask(subparsers) -> None:
     add_ask_command(subparsers)
 
 
-COMMANDS: list[Callable] = [add_prepare, add_status, add_next_token, add_generate, add_bench, add_ask]
+def add_attention(subparsers) -> None:
+    """`attention`, `lens`, `neighbours`: the inside-the-model views as JSON (see tutor/inside/cli.py)."""
+    from tutor.inside.cli import add_attention_command
+
+    add_attention_command(subparsers)
+
+
+def add_lens(subparsers) -> None:
+    from tutor.inside.cli import add_lens_command
+
+    add_lens_command(subparsers)
+
+
+def add_neighbours(subparsers) -> None:
+    from tutor.inside.cli import add_neighbours_command
+
+    add_neighbours_command(subparsers)
+
+
+COMMANDS: list[Callable] = [
+    add_prepare, add_status, add_next_token, add_generate, add_bench, add_ask, add_attention, add_lens, add_neighbours,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

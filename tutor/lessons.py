@@ -46,6 +46,7 @@ PAGE_IDS: tuple[str, ...] = (
     "tutor",
     "lab",
     "classifiers",
+    "inside",
     "prompting",
     "progress",
 )

@@ -22,6 +22,7 @@ PAGES: tuple[PageInfo, ...] = (
     PageInfo("tutor", "pages/tutor_chat.py", ":material/forum:", "learn"),
     PageInfo("lab", "pages/next_token_lab.py", ":material/science:", "try"),
     PageInfo("classifiers", "pages/classifiers.py", ":material/scatter_plot:", "try"),
+    PageInfo("inside", "pages/inside_model.py", ":material/visibility:", "try"),
     PageInfo("prompting", "pages/prompting.py", ":material/edit_note:", "practice"),
     PageInfo("progress", "pages/progress.py", ":material/trending_up:", "practice"),
 )

@@ -1,0 +1,47 @@
+"""Inside the real packaged model: a few checks that only its trained weights can pass."""
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.real_model
+
+
+@pytest.fixture(scope="module")
+def inside():
+    from tutor.inside.model import load_inside_model
+
+    return load_inside_model()
+
+
+def test_the_capital_of_france_emerges_in_the_upper_layers_and_matches_the_engines_next_token(inside, real_engine):
+    from tutor.inside.lens import logit_lens
+
+    text = "The capital of France is"
+    found = logit_lens(inside, text, top_k=5)
+    assert found.answer == " Paris"
+    assert found.answer_probs[0] < 0.01  # the embedding alone does not know it
+    first = next(g.layer for g in found.layers if g.top[0].token == " Paris")
+    assert first > inside.layer_count // 2  # it takes shape in the upper half
+    # the tutor's own engine (llama.cpp on the packaged GGUF) names the same next token
+    assert real_engine.next_token_distribution(text, top_k=1).choices[0].token == " Paris"
+
+
+def test_a_korean_syllable_stays_one_readable_piece_in_the_attention_table(inside):
+    from tutor.inside.attention import attention_table
+
+    text = "고양이가 상자 위로 뛰어오르지 않았어요. 너무 높았거든요."
+    table = attention_table(inside, text, layer=inside.layer_count // 2)
+    assert "".join(table.tokens).replace("␣", " ") == text
+    assert all("\ufffd" not in token for token in table.tokens)
+    for i, row in enumerate(table.weights):
+        assert sum(row) == pytest.approx(1.0, abs=1e-3)
+        assert max(row[i + 1:], default=0.0) == 0.0
+
+
+def test_neighbours_of_cat_start_with_cat_and_include_a_related_word(inside):
+    from tutor.inside.embeddings import neighbours
+
+    found = neighbours(inside, "cat", top_k=15)
+    assert found[0].token == "cat" and found[0].similarity == pytest.approx(1.0, abs=1e-3)
+    related = {n.token.strip().lower() for n in found[1:]}
+    assert related & {"cats", "dog", "kitten", "cat", "kitty"}, related

@@ -59,8 +59,10 @@ def gpt_letters(lang: str) -> Figure:
 
 # Made-up attention weights for one sentence, chosen to show the idea: each word may look only at
 # itself and the words before it (that is how GPT-style models read), and a word leans most on the
-# earlier word that matters for it ("it" -> "cat"; in Korean "잠들었다" -> "고양이는"). Row i lists how strongly word i
-# looks at words 0..i; the numbers are scaled so each row adds up to 1.
+# earlier word that matters for it ("it" -> "cat"; in Korean, where the subject is left out,
+# "높았거든요" -> "상자": what was too high must be inferred). Row i lists how strongly word i looks at
+# words 0..i; the numbers are scaled so each row adds up to 1. Lesson 10 shows this only as a stand-in
+# for the real model's attention on the "inside" page.
 _ATTENTION_RAW = {
     "en": [
         [1.0],
@@ -73,11 +75,12 @@ _ATTENTION_RAW = {
     ],
     "ko": [
         [1.0],
-        [0.4, 0.6],
-        [1.2, 0.6, 0.5],
-        [0.5, 0.2, 0.3, 1.0],
-        [0.3, 0.1, 0.2, 1.4, 0.6],
-        [2.0, 0.3, 0.9, 0.4, 0.6, 0.5],
+        [0.5, 1.0],
+        [0.3, 1.2, 0.6],
+        [0.8, 0.5, 0.6, 0.7],
+        [0.4, 0.2, 0.2, 1.2, 0.6],
+        [0.3, 0.2, 0.1, 0.3, 0.4, 0.7],
+        [0.4, 2.2, 0.3, 0.6, 0.3, 0.9, 0.5],
     ],
 }
 

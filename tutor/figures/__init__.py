@@ -47,4 +47,4 @@ def dot_quote(text: str) -> str:
 
 
 # Figure modules register themselves on import.
-from tutor.figures import basics, classify, generation, neural  # noqa: E402,F401
+from tutor.figures import basics, classify, generation, neural, safety  # noqa: E402,F401

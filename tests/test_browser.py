@@ -132,7 +132,7 @@ def test_inside_the_model_draws_each_view_and_a_heatmap_cell_shows_its_weight(br
         if view == "attention":
             heatmap = charts.first.locator("canvas, svg").first
             box = heatmap.bounding_box()
-            page.mouse.move(box["x"] + box["width"] * 0.55, box["y"] + box["height"] * 0.85)
+            page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.6)  # below the diagonal
             tooltip = page.locator("#vg-tooltip-element")
             tooltip.wait_for(state="visible", timeout=5000)
             assert "%" in tooltip.inner_text()

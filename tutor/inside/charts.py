@@ -10,7 +10,8 @@ import altair as alt
 from tutor.inside.attention import AttentionTable
 from tutor.inside.embeddings import WordMap
 
-CELL = 18  # pixels per heatmap row and column: 64 tokens make a 1,150-pixel square at most
+CELL = 26  # pixels per heatmap row and column, for short texts
+MAX_SIDE = 900  # 64 tokens still fit a laptop screen: 14-pixel cells
 
 
 def axis_labels(tokens: list[str]) -> list[str]:
@@ -31,14 +32,21 @@ def heatmap_rows(table: AttentionTable) -> list[dict]:
 def attention_heatmap(table: AttentionTable, *, row_title: str, col_title: str, weight_title: str) -> alt.Chart:
     """Tokens × earlier tokens; darker = more weight; hovering a cell shows its weight."""
     labels = axis_labels(table.tokens)
-    size = max(160, CELL * len(labels))
+    size = min(MAX_SIDE, max(300, CELL * len(labels)))
+    axis = dict(labelLimit=140, labelOverlap=False, labelFontSize=11)  # every token labelled, none skipped
     return (
         alt.Chart(alt.Data(values=heatmap_rows(table)))
         .mark_rect()
         .encode(
-            x=alt.X("col:N", sort=labels, title=col_title, axis=alt.Axis(labelAngle=-60, labelLimit=120)),
-            y=alt.Y("row:N", sort=labels, title=row_title, axis=alt.Axis(labelLimit=120)),
-            color=alt.Color("weight:Q", title=weight_title, scale=alt.Scale(scheme="blues", domainMin=0)),
+            x=alt.X("col:N", sort=labels, title=col_title, axis=alt.Axis(labelAngle=-60, **axis)),
+            y=alt.Y("row:N", sort=labels, title=row_title, axis=alt.Axis(**axis)),
+            # a square-root colour scale: many heads pour most of their weight onto the first token,
+            # and a plain scale would leave every other cell the same pale blue
+            color=alt.Color(
+                "weight:Q", title=weight_title,
+                scale=alt.Scale(type="sqrt", scheme="blues", domain=[0, 1]),
+                legend=alt.Legend(format="%"),
+            ),
             tooltip=[
                 alt.Tooltip("row:N", title=row_title),
                 alt.Tooltip("col:N", title=col_title),

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import torch
 
-from tutor.inside.model import InsideModel
+from tutor.inside.model import InsideModel, give_back_memory
 from tutor.inside.reading import read_text
 
-OUTPUT_CHUNK = 16_384  # vocabulary rows multiplied at a time: the fp32 copy of a chunk is ~60 MB, not 540
+OUTPUT_CHUNK = 8_192  # vocabulary rows multiplied at a time: the fp32 copy of a chunk is ~30 MB, not 540
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,9 @@ def layer_probabilities(inside: InsideModel, hidden: torch.Tensor) -> torch.Tens
         bias = getattr(output, "bias", None)
         if bias is not None:
             scores = scores + bias[: inside.vocab_size].float()
-        return torch.softmax(scores, dim=-1)
+        probs = torch.softmax(scores, dim=-1)
+    give_back_memory()
+    return probs
 
 
 def token_label(inside: InsideModel, token_id: int) -> str:

@@ -48,6 +48,7 @@ class InsideModel:
     name: str
     lock: threading.Lock = field(default_factory=threading.Lock)  # one forward pass at a time
     readings: OrderedDict = field(default_factory=OrderedDict)  # text -> Reading (tutor.inside.reading)
+    embedding_norms: Any = None  # each embedding row's length, made by the first neighbours search
 
     @property
     def vocab_size(self) -> int:
@@ -92,6 +93,20 @@ class InsideModel:
         if reading is not None:
             self.readings.move_to_end(text)
         return reading
+
+
+def give_back_memory() -> None:
+    """Return freed memory to the system (glibc keeps large freed blocks for reuse otherwise).
+
+    Each view makes short-lived fp32 copies of weight chunks (tens of MB); without this the
+    process keeps their peak as resident memory long after the view is drawn.
+    """
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to do
+        pass
 
 
 def from_parts(model: Any, tokenizer: Any, name: str) -> InsideModel:

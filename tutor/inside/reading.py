@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
-from tutor.inside.model import InsideModel
+from tutor.inside.model import InsideModel, give_back_memory
 from tutor.llm.base import TokenPiece
 
 
@@ -63,4 +63,5 @@ def read_text(inside: InsideModel, text: str) -> Reading:
     hidden = torch.stack([embedded[0, -1].float(), *last_states])
     reading = Reading(ids=ids, pieces=inside.pieces(ids), attentions=attentions, hidden=hidden)
     inside.remember(text, reading)
+    give_back_memory()
     return reading

@@ -79,7 +79,7 @@ def tool_call_trace(lang: str) -> Figure:
 @figure("agent-loop")
 def agent_loop(lang: str) -> Figure:
     """Plan, call, run, read, decide: the loop an agent runs, with a person's check before risky acts."""
-    keys = ("goal", "plan", "call", "run", "read", "decide", "answer", "check", "more", "done", "risky")
+    keys = ("goal", "plan", "call", "run", "read", "decide", "answer", "more", "done", "approve")
     lab = {k: _label(f"agent.{k}", lang) for k in keys}
     model, app = "#d3e0f3", "#e3f1e0"  # the model's steps and the app's, coloured as in the trace
     dot = [
@@ -94,13 +94,13 @@ def agent_loop(lang: str) -> Figure:
         f'  read [label={dot_quote(lab["read"])}, fillcolor="{model}"];',
         f"  decide [label={dot_quote(lab['decide'])}, shape=diamond, style=filled];",
         f'  answer [label={dot_quote(lab["answer"])}, fillcolor="#fff4cc"];',
-        f'  check [label={dot_quote(lab["check"])}, shape=note, fillcolor="#fde2d6"];',
-        "  goal -> plan -> call -> run -> read -> decide;",
+        "  goal -> plan -> call;",
+        # The person's check sits on the one arrow where the model's text turns into an action.
+        f'  call -> run [label={dot_quote(lab["approve"])}, fontcolor="#a33b20", color="#a33b20", penwidth=1.6];',
+        "  run -> read -> decide;",
         # The arrow back is what makes it an agent: every result feeds the next plan.
-        f"  decide -> plan [label={dot_quote(lab['more'])}, style=dashed, constraint=false];",
+        f"  decide:e -> plan:e [label={dot_quote(lab['more'])}, style=dashed, constraint=false];",
         f"  decide -> answer [label={dot_quote(lab['done'])}];",
-        f"  check -> run [label={dot_quote(lab['risky'])}, style=dotted, arrowhead=none];",
-        "  { rank=same; run; check; }",
         "}",
     ]
     return Figure("graphviz", "\n".join(dot), _label("agent.caption", lang))

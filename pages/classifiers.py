@@ -83,12 +83,12 @@ def _song_table_ui(lang: str) -> pd.DataFrame:
         # learner's latest table so no edit is lost.
         st.session_state["clf_songs_base"] = st.session_state["clf_songs_edited"]
     base = pd.DataFrame(st.session_state["clf_songs_base"], columns=list(songs.COLUMNS))
-    base.index = pd.RangeIndex(1, len(base) + 1)  # row numbers as the learner counts them (and as messages say)
     edited = st.data_editor(
         base,
         key=key,
         num_rows="dynamic",
-        hide_index=False,
+        # No index column: a row added with "+" has no index yet and would show "None" there.
+        hide_index=True,
         height=280,
         column_config={
             "tempo": st.column_config.NumberColumn(_tr("songs.table.tempo", lang), help=_tr("songs.table.tempo_help", lang),
@@ -209,6 +209,8 @@ def songs_panel(lang: str) -> None:
         _dataset_buttons_ui(lang)
         edited = _song_table_ui(lang)
         clean, problems = songs.validate_songs(edited)
+        if blank := songs.blank_rows(edited):
+            st.caption(_tr("songs.problems.blank_rows", lang, rows=", ".join(map(str, blank))))
         if clean is not None:
             st.session_state["clf_songs_good"] = clean.to_dict("records")
             good = clean

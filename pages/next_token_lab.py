@@ -100,6 +100,46 @@ def distribution(engine: Engine, text: str) -> tuple[NextTokenDistribution, lab.
     return memo[key]
 
 
+FINISH_TOKENS = 4  # a character is at most 4 bytes, and each piece after the first holds at least one
+
+
+def finished_favourite(engine: Engine, text: str, shaped: lab.Reshaped) -> str | None:
+    """When the favourite is a piece of a character: the whole character the model makes of it.
+
+    Asked of the model itself (its greedy continuation of the same text, which starts with the
+    favourite), remembered per text. None when the favourite is a whole token or nothing to ask.
+    """
+    if not shaped.candidates or lab.is_readable(shaped.candidates[0].token) or lab.is_empty(text):
+        return None
+    return lab.finish_character(shaped.candidates[0].token, greedy_continuation(engine, text))
+
+
+def greedy_continuation(engine: Engine, text: str) -> str:
+    """The model's next few tokens after `text` at temperature 0 (whole characters only)."""
+    memo: dict = ss.setdefault("lab_finish_memo", {})
+    key = (engine.name, text)
+    if key not in memo:
+        fitted = distribution(engine, text)[1]  # the same (possibly cut) text the probabilities came from
+        if len(memo) >= MEMO_SIZE:
+            memo.pop(next(iter(memo)))
+        memo[key] = "".join(engine.stream_completion(fitted.text, max_new_tokens=FINISH_TOKENS, temperature=0.0))
+    return memo[key]
+
+
+def show_pieces_note(shaped: lab.Reshaped, finished: str | None) -> None:
+    """Under a chart with pieces of characters ('␣<0xEB>'): what they are and what the favourite became."""
+    count, share = lab.pieces_shown(shaped)
+    if not count:
+        return
+    st.caption(t("lab.pieces.what", lang, n=count, share=percent(share)))
+    if finished:
+        favourite = shaped.candidates[0]
+        st.caption(
+            t("lab.pieces.favourite", lang, piece=lab.visible_token(favourite.token),
+              char=lab.visible_token(finished), prob=percent(favourite.raw_prob))
+        )
+
+
 def show_distribution_notes(engine: Engine, text: str, dist: NextTokenDistribution, fitted: lab.FittedText) -> None:
     """Notices about the input (empty, cut, trailing space) and the vocabulary line."""
     if lab.is_empty(text):
@@ -208,6 +248,8 @@ def coloured_text(state: lab.Continuation) -> str:
     parts = [html.escape(state.start)]
     for step in state.steps:
         tip = t("lab.continue.tooltip", lang, prob=percent(step.raw_prob), how=t(f"lab.continue.how_{step.how}", lang))
+        if step.piece:
+            tip += " " + t("lab.continue.tooltip_piece", lang, piece=lab.visible_token(step.piece))
         parts.append(
             f'<span style="background:{lab.probability_colour(step.raw_prob)};border-radius:3px" '
             f'title="{html.escape(tip)}">{html.escape(step.token)}</span>'
@@ -240,7 +282,18 @@ def predict_panel(engine: Engine, text: str) -> None:
         return
     show_distribution_notes(engine, text, dist, fitted)
     shaped = lab.reshape(dist, temperature=1.0, top_k=lab.POOL_SIZE, top_p=1.0)
-    chart(lab.chart_bars(shaped), reshaped=False, title=t("lab.predict.chart_title", lang))
+    finished = finished_or_none(engine, text, shaped)
+    chart(lab.chart_bars(shaped, finished=finished), reshaped=False, title=t("lab.predict.chart_title", lang))
+    show_pieces_note(shaped, finished)
+
+
+def finished_or_none(engine: Engine, text: str, shaped: lab.Reshaped) -> str | None:
+    """finished_favourite, or None (after a polite error) when the model fails."""
+    try:
+        return finished_favourite(engine, text, shaped)
+    except EngineError as err:
+        report_failure(err)
+        return None
 
 
 def controls_section() -> None:
@@ -261,7 +314,8 @@ def controls_panel(engine: Engine, text: str) -> None:
         return
     show_distribution_notes(engine, text, dist, fitted)
     shaped = lab.reshape(dist, temperature=temperature, top_k=top_k, top_p=top_p)
-    bars = lab.chart_bars(shaped)
+    finished = finished_or_none(engine, text, shaped)
+    bars = lab.chart_bars(shaped, finished=finished)
     left, right = st.columns(2)
     with left:
         chart(bars, reshaped=False, title=t("lab.controls.raw_title", lang))
@@ -269,22 +323,26 @@ def controls_panel(engine: Engine, text: str) -> None:
         chart(bars, reshaped=True, title=t("lab.controls.shaped_title", lang))
     kept = sum(c.kept for c in shaped.candidates)
     st.caption(t("lab.controls.pool_line", lang, kept=kept, pool=len(shaped.candidates)))
+    show_pieces_note(shaped, finished)
     st.button(
         t("lab.controls.draw", lang),
         help=t("lab.controls.draw_help", lang),
         key="lab_draw",
         on_click=draw_one,
-        args=(shaped,),
+        args=(shaped, finished),
     )
     if ss["lab_drawn"]:
         token, prob = ss["lab_drawn"]
         st.success(t("lab.controls.drawn", lang, token=lab.visible_token(token), prob=percent(prob)))
 
 
-def draw_one(shaped: lab.Reshaped) -> None:
+def draw_one(shaped: lab.Reshaped, finished: str | None) -> None:
     """on_click: roll the weighted dice once with the learner's seed (same seed, same token)."""
-    picked = lab.choose(shaped, "sampled", seed=lab.step_seed(settings()[3], 0, 0))
-    ss["lab_drawn"] = (picked.token, picked.prob) if picked else None
+    picked = lab.choose(shaped, "sampled", seed=lab.step_seed(settings()[3], 0, 0), finishable=finished is not None)
+    if picked is not None and not lab.is_readable(picked.token):
+        ss["lab_drawn"] = (finished, picked.prob)  # the favourite piece, shown as the character it makes
+    else:
+        ss["lab_drawn"] = (picked.token, picked.prob) if picked else None
 
 
 def continue_section() -> None:
@@ -309,9 +367,12 @@ def change_state(engine: Engine, action: str, *args) -> None:
     state: lab.Continuation = ss["lab_state"]
     temperature, top_k, top_p, seed = settings()
     loop = dict(temperature=temperature, top_k=top_k, top_p=top_p, seed=seed)
+    # A favourite that is only a piece of a character is taken too; the model finishes the character.
+    loop["finish_for"] = lambda text: greedy_continuation(engine, text)
     try:
         if action == "pick":
-            state = lab.append_step(state, lab.step_from(args[0], "picked"))
+            candidate, finished = args
+            state = lab.append_step(state, lab.step_from(candidate, "picked", finished))
         elif action in ("greedy", "sampled"):
             state = lab.generate(state, distribution_for(engine), how=action, count=args[0], **loop)
         elif action == "undo":
@@ -349,22 +410,40 @@ def continue_panel(engine: Engine) -> None:
     st.markdown(coloured_text(state), unsafe_allow_html=True)
     st.caption(t("lab.continue.legend" if state.steps else "lab.continue.nothing_yet", lang))
 
+    # What greedy, a draw or a click did with a piece of a character, said once it happened.
+    if state.steps and state.steps[-1].piece:
+        last_step = state.steps[-1]
+        st.info(
+            t("lab.continue.finished_note", lang, how=t(f"lab.continue.how_{last_step.how}", lang),
+              piece=lab.visible_token(last_step.piece), char=lab.visible_token(last_step.token),
+              prob=percent(last_step.raw_prob)),
+            icon=":material/join:",
+        )
+
     # Click a token: the learner chooses, whatever its probability (cut-off ones look fainter).
+    finished = finished_or_none(engine, state.text, shaped)
     st.caption(t("lab.continue.pick", lang))
     cells = st.columns(5)
     for i, candidate in enumerate(shaped.candidates[: lab.SHOWN_BARS]):
         readable = lab.is_readable(candidate.token)
-        shown = lab.visible_token(candidate.token) if readable else t("lab.continue.unreadable", lang)
+        pickable = readable or (i == 0 and finished is not None)
+        if readable:
+            shown, tip = lab.visible_token(candidate.token), t("lab.continue.pick_help", lang)
+        elif pickable:
+            shown = f"{lab.visible_token(candidate.token)} → {lab.visible_token(finished)}"
+            tip = t("lab.continue.piece_help", lang, char=lab.visible_token(finished))
+        else:
+            shown, tip = t("lab.continue.unreadable", lang), t("lab.continue.unreadable_help", lang)
         cells[i % 5].button(
             f"{shown} · {percent(candidate.raw_prob)}",
             key=f"lab_pick_{i}",
-            disabled=not readable,
-            help=t("lab.continue.pick_help", lang),
+            disabled=not pickable,
+            help=tip,
             type="secondary" if candidate.kept else "tertiary",
             on_click=change_state,
-            args=(engine, "pick", candidate),
+            args=(engine, "pick", candidate, finished if i == 0 else None),
         )
-    if lab.choose(shaped, "greedy") is None:
+    if lab.choose(shaped, "greedy", finishable=finished is not None) is None:
         st.warning(t("lab.continue.no_readable", lang))
 
     # Or let the loop choose: greedy, one draw, ten draws; undo; keep the text.
@@ -375,8 +454,10 @@ def continue_panel(engine: Engine) -> None:
         ("undo", ("undo",), not state.steps),
         ("keep", ("keep",), not state.steps),
     )
-    for column, (name, action, disabled) in zip(st.columns(5), buttons, strict=True):
-        column.button(
+    # A row that sizes each button to its label and wraps: fixed columns cut long labels off.
+    row = st.container(horizontal=True)
+    for name, action, disabled in buttons:
+        row.button(
             t(f"lab.continue.{name}", lang),
             key=f"lab_{name}",
             help=t(f"lab.continue.{name}_help", lang),
@@ -388,9 +469,9 @@ def continue_panel(engine: Engine) -> None:
     # Regenerate from a chosen step: sampling takes a different path each time.
     if state.steps:
         left, right = st.columns([3, 2], vertical_alignment="bottom")
-        last = len(state.steps) - 1
-        if ss.get("_lab_regen_w") not in range(len(state.steps)):
-            ss["_lab_regen_w"] = last
+        # The last step, unless the learner chose another one for these same steps.
+        ss["_lab_regen_w"] = lab.regenerate_choice(ss.get("_lab_regen_w"), ss.get("lab_regen_for"), len(state.steps))
+        ss["lab_regen_for"] = len(state.steps)
         left.selectbox(
             t("lab.continue.regenerate_from", lang),
             list(range(len(state.steps))),

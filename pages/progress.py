@@ -306,5 +306,5 @@ else:
 
 if progress_on_server():
     st.markdown(f"**{t('progress.private_link.title', lang)}**")
-    st.code(private_link(learner.key), language=None, wrap_lines=True)
+    st.code(private_link(learner.key, lang), language=None, wrap_lines=True)
 st.caption(stored_text("remember", lang))

@@ -24,7 +24,9 @@ from tutor.prompting.practice import (
     HINT_COUNT,
     finish_run,
     grade,
+    hints_already_done,
     input_problem,
+    judge_demo,
     new_attempt,
     recorded,
     reveal_next_hint,
@@ -160,6 +162,7 @@ def tip_card(tip: Tip) -> None:
                         if len(saved[name]) > 1:
                             st.caption(t("prompting.tips.run_label", lang, n=n + 1))
                         show_output(record)
+        demo_verdict_ui(tip)
         with st.expander(t("prompting.tips.note_title", lang), icon=":material/info:"):
             st.markdown(tip.note)
         lesson_link(
@@ -168,6 +171,24 @@ def tip_card(tip: Tip) -> None:
             label=t("prompting.tips.lesson", lang, title=t(f"prompting.tips.lessons.{tip.lesson}", lang)),
             section=tip.lesson_section or None,
         )
+
+
+def demo_verdict_ui(tip: Tip) -> None:
+    """Did the demo work this time? Checked on the live output; a failure is shown openly, with
+    what a bigger model does and why this small one fails: that is the lesson of the card."""
+    verdict = judge_demo(tip, tip_results.get(tip.id) or {})
+    if verdict is None:
+        return
+    if verdict.worked:
+        st.success(t("prompting.tips.demo_worked", lang), icon=":material/check_circle:")
+        return
+    side_names = {"before": tip.before.label, "after": tip.after.label}
+    lines = [f"- *{side_names[side]}*: {explain_rule(result, lang)}" for side, result in verdict.failed]
+    reasons = "\n".join(dict.fromkeys(lines))  # the same failure in several runs: said once
+    st.warning(
+        f"**{t('prompting.tips.demo_failed', lang)}**\n\n{reasons}\n\n{tip.if_it_fails}",
+        icon=":material/school:",
+    )
 
 
 def tips_tab() -> None:
@@ -234,7 +255,7 @@ def feedback_ui(exercise: Exercise, prompt: str) -> None:
     if not prompt.strip():
         st.caption(t("prompting.practice.feedback_empty", lang))
         return
-    results = {r.check: r for r in review_prompt(prompt)}
+    results = {r.check: r for r in review_prompt(prompt, exercise.passages)}
     needed = [c for c in CHECKS if c in exercise.needs]
     others = [c for c in CHECKS if c not in exercise.needs]
     passed = sum(results[c].passed for c in needed)
@@ -327,11 +348,18 @@ def history_ui(attempt: dict) -> None:
 
 
 def hints_ui(exercise: Exercise, attempt: dict) -> None:
-    """Hints unlock one at a time, in order; the model answer only when asked for."""
+    """Hints unlock one at a time, in order; the model answer only when asked for. A hint about
+    something the prompt already does says so, instead of asking for it again."""
     st.markdown(f"**{t('prompting.practice.hints', lang)}**")
     shown = int(attempt["hints"])
+    done = hints_already_done(exercise, attempt["text"])
     for n in range(shown):
-        st.info(f"**{t('prompting.practice.hint', lang, n=n + 1)}** · {exercise.hints[n]}", icon=":material/lightbulb:")
+        title = t("prompting.practice.hint", lang, n=n + 1)
+        if done[n]:
+            st.success(f"**{title}** · {t('prompting.practice.hint_done', lang)}  \n{exercise.hints[n]}",
+                       icon=":material/check_circle:")
+        else:
+            st.info(f"**{title}** · {exercise.hints[n]}", icon=":material/lightbulb:")
     if shown < HINT_COUNT:
         st.button(
             t("prompting.practice.show_hint", lang, n=shown + 1),

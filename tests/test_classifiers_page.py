@@ -233,3 +233,15 @@ def test_an_unknown_panel_in_the_link_opens_the_songs_panel(open_page):
     at = _open(open_page, "en", "nonsense")
     assert not at.exception
     assert _tr("songs.intro", "en") in _texts(at)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_add_row_gives_an_empty_row_without_an_error_and_the_model_keeps_working(open_page, lang):
+    at = _open(open_page, lang, "songs")
+    good_answer = at.success[0].value
+    at.session_state["clf_editor_0"] = _edit(added_rows=[{}])  # what "+" (Add row) sends
+    at.run()
+    assert not at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert _tr("songs.problems.blank_rows", lang, rows="21") in _texts(at)
+    assert at.success[0].value == good_answer

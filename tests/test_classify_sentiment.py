@@ -107,3 +107,25 @@ def test_a_malformed_sentence_file_names_the_file_and_line(tmp_path):
 def test_the_strongest_words_point_the_right_way(lang):
     positive, negative = sentiment.strongest_words(sentiment.train_sentiment(lang), 5)
     assert all(w > 0 for _, w in positive) and all(w < 0 for _, w in negative)
+
+
+@pytest.mark.parametrize("text", ["좋아", "좋아요", "정말 좋아.", "최고야"])
+def test_everyday_korean_praise_is_known_and_positive(text):
+    result = sentiment.score_sentence(sentiment.train_sentiment("ko"), text)
+    assert result.unknown_share < 0.5 and result.label == "pos"
+
+
+def test_a_learners_korean_double_negation_is_read_from_known_words_not_guessed():
+    # "안 좋지 않아" (not not good): every word is known now, so the answer is the bag of words'
+    # own mistake to look at, not "mostly guessing" over unknown words.
+    result = sentiment.score_sentence(sentiment.train_sentiment("ko"), "안 좋지 않아")
+    assert result.unknown_share < 0.5
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_the_contributions_chart_gives_every_row_its_own_height(lang):
+    from tutor.classify.charts import ROW_STEP, contributions_chart
+
+    chart = contributions_chart(sentiment.score_sentence(sentiment.train_sentiment(lang), "bad"), lang).to_dict()
+    assert chart["height"] == {"step": ROW_STEP}
+    assert chart["encoding"]["color"]["legend"]["orient"] == "bottom"

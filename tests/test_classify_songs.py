@@ -192,3 +192,12 @@ def test_validate_refuses_unknown_genres_missing_columns_and_huge_tables():
     assert _codes(table) == ["unknown_genre"]
     assert _codes(songs.make_songs().drop(columns="energy")) == ["missing_column"]
     assert _codes(songs.make_songs(n=songs.MAX_SONGS + 2)) == ["too_many_rows"]
+
+
+def test_a_row_just_added_and_still_empty_is_left_out_not_scolded():
+    table = pd.concat([songs.make_songs(), pd.DataFrame([{"tempo": None, "energy": None, "genre": None}])],
+                      ignore_index=True)
+    clean, problems = songs.validate_songs(table)
+    assert problems == [] and len(clean) == len(table) - 1
+    assert songs.blank_rows(table) == [len(table)]
+    assert songs.blank_rows(songs.make_songs()) == []

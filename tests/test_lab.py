@@ -379,3 +379,33 @@ def test_no_text_or_an_unknown_method_is_refused_clearly():
     with pytest.raises(lab.TokenizerTrainingError) as err:
         lab.train_tokenizer(["text"], 500, "wordpiece")
     assert err.value.code == "bad_type"
+
+
+def test_regenerate_offers_the_last_step_unless_chosen_for_these_steps():
+    assert lab.regenerate_choice(None, None, 5) == 4
+    assert lab.regenerate_choice(0, 1, 5) == 4  # chosen when there was one step: the newest now
+    assert lab.regenerate_choice(2, 5, 5) == 2  # chosen for these five steps: kept
+    assert lab.regenerate_choice(7, 5, 5) == 4  # out of range
+    assert lab.regenerate_choice("2", 5, 5) == 4
+    assert lab.regenerate_choice(None, None, 0) == 0
+
+
+def test_a_favourite_piece_of_a_syllable_is_charted_with_the_syllable_it_makes():
+    dist = NextTokenDistribution([TokenChoice(" <0xEB><0xA8>", 1, 0.4, 0.4, True), TokenChoice("서", 2, 0.1, 0.1, True)],
+                                 0.0, 0.5, 10, 2)
+    shaped = lab.reshape(dist, temperature=1.0, top_k=lab.POOL_SIZE, top_p=1.0)
+    assert lab.chart_bars(shaped, finished=" 먹")[0].label == "␣<0xEB><0xA8> → ␣먹"
+    assert lab.pieces_shown(shaped) == (1, 0.4)
+
+
+def test_finishing_a_piece_keeps_only_the_character_it_starts():
+    assert lab.piece_bytes(" <0xEB><0xA8>") == b" \xeb\xa8"
+    assert lab.finish_character(" <0xEB><0xA8>", " 먹고 싶어요") == " 먹"
+    assert lab.finish_character(" <0xEB>", " 서울") is None  # 서 starts with EC, not EB
+    assert lab.finish_character(" <0xEB>", "") is None
+
+
+def test_after_top_k_the_cut_rest_of_the_pool_is_exactly_zero():
+    shaped = lab.reshape(make_distribution(), temperature=1.0, top_k=3, top_p=0.5)
+    rest = lab.chart_bars(shaped, shown=3)[-1]
+    assert rest.is_rest and rest.prob == 0.0 and not rest.kept

@@ -276,3 +276,88 @@ def test_a_model_error_while_generating_is_shown_politely(open_page, fake_engine
     assert not at.exception
     assert at.error
     assert lab_state(at).steps == ()
+
+
+def test_regenerate_from_step_defaults_to_the_last_step_as_steps_are_added(open_page, fake_engine):
+    at = open_lab(open_page, "continue")
+    at.button(key="lab_pick_2").click().run()  # a token picked by hand
+    at.button(key="lab_sample10").click().run()
+    assert at.selectbox(key="_lab_regen_w").value == 10  # the 11th step: only the newest is redrawn
+    at.selectbox(key="_lab_regen_w").set_value(4).run()
+    assert at.selectbox(key="_lab_regen_w").value == 4  # the learner's own choice stays
+    at.button(key="lab_greedy").click().run()
+    assert at.selectbox(key="_lab_regen_w").value == 11  # new steps: back to the last one
+    at.button(key="lab_regenerate").click().run()
+    assert lab_state(at).steps[0].how == "picked"  # one click kept the hand-picked token
+
+
+# --- a favourite that is only a piece of a Korean syllable (issue 20, item 4) ------------------------
+
+from tests.fakes import FakeEngine  # noqa: E402
+from tutor.llm.base import NextTokenDistribution, TokenChoice  # noqa: E402
+
+PIECE = " <0xEB><0xA8>"  # a space and the first two bytes of 먹 (EB A8 B9), as the engine labels them
+
+
+class PieceFavouriteEngine(FakeEngine):
+    """Like the real model after "오늘 점심으로": its favourite is a piece of the syllable 먹."""
+
+    def __init__(self, continuation: str = " 먹고 싶어요"):
+        super().__init__(reply=continuation)
+
+    def next_token_distribution(self, text, *, temperature=1.0, top_k=10, top_p=1.0):
+        self.calls.append({"kind": "next", "text": text, "temperature": temperature, "top_k": top_k, "top_p": top_p})
+        pool = [(PIECE, 0.40), ("서", 0.10), (" <0xEC><0xA0>", 0.08), (" 뭐", 0.05), ("은", 0.04)]
+        choices = [TokenChoice(tok, 100 + i, p, p, True) for i, (tok, p) in enumerate(pool)]
+        return NextTokenDistribution(choices, 0.0, 0.33, self.vocab_size, len(text.split()))
+
+
+@pytest.fixture
+def piece_engine(monkeypatch):
+    import tutor.ui.model as model_ui
+
+    engine = PieceFavouriteEngine()
+    monkeypatch.setattr(model_ui, "_load_engine", lambda name, progress: engine)
+    model_ui.reset_engines()
+    yield engine
+    model_ui.reset_engines()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_greedy_takes_the_real_favourite_even_when_it_is_a_piece_of_a_syllable(open_page, piece_engine, lang):
+    at = open_lab(open_page, "continue", lang)
+    at.button(key="lab_greedy").click().run()
+    assert not at.exception
+    step = lab_state(at).steps[0]
+    assert (step.token, step.piece, step.how, step.raw_prob) == (" 먹", PIECE, "greedy", 0.40)
+    assert lab_state(at).text.endswith(" 먹")  # whole text, never half a character
+    note = t("lab.continue.finished_note", lang, how=t("lab.continue.how_greedy", lang), piece="␣<0xEB><0xA8>",
+             char="␣먹", prob="40.0%")
+    assert note in [i.value for i in at.info]
+    # the model was asked to finish the character from the same text, greedily
+    asks = [c for c in piece_engine.calls if c["kind"] == "completion"]
+    assert asks and asks[0]["temperature"] == 0.0
+
+
+def test_the_favourite_piece_is_a_button_that_names_its_syllable_and_others_stay_disabled(open_page, piece_engine):
+    at = open_lab(open_page, "continue", "ko")
+    favourite, other = at.button(key="lab_pick_0"), at.button(key="lab_pick_2")
+    assert not favourite.disabled and "→ ␣먹" in favourite.label
+    assert other.disabled and other.label.startswith(t("lab.continue.unreadable", "ko"))
+    favourite.click().run()
+    assert [(s.token, s.how) for s in lab_state(at).steps] == [(" 먹", "picked")]
+
+
+def test_when_the_model_does_not_finish_that_piece_greedy_takes_the_best_whole_token(open_page, piece_engine):
+    piece_engine.reply = "다른 말"  # its continuation does not start with the piece's bytes
+    at = open_lab(open_page, "continue", "ko")
+    at.button(key="lab_greedy").click().run()
+    assert [(s.token, s.piece) for s in lab_state(at).steps] == [("서", "")]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_predict_chart_explains_raw_byte_pieces_and_names_the_favourites_syllable(open_page, piece_engine, lang):
+    at = open_lab(open_page, "predict", lang)
+    shown = texts(at)
+    assert t("lab.pieces.what", lang, n=2, share="48.0%") in shown
+    assert t("lab.pieces.favourite", lang, piece="␣<0xEB><0xA8>", char="␣먹", prob="40.0%") in shown

@@ -87,3 +87,28 @@ def test_a_finished_run_is_graded_on_its_output_and_a_pass_sticks():
 def test_hints_unlock_one_at_a_time_and_stop_at_three():
     attempt = new_attempt()
     assert [reveal_next_hint(attempt) for _ in range(5)] == [1, 2, 3, 3, 3]
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_the_paste_it_hint_says_done_once_the_review_is_in_the_prompt(lang):
+    from tutor.prompting.practice import hints_already_done
+
+    exercise = load_content(lang).exercise("one-word-sentiment")
+    review = exercise.passages[0]
+    assert hints_already_done(exercise, f"{review}\n\npositive or negative?")[0] is True
+    assert hints_already_done(exercise, "positive or negative?")[0] is False
+    assert hints_already_done(exercise, "") == (False, False, False)
+
+
+def test_judge_demo_waits_for_finished_runs_and_names_each_failed_rule():
+    from tutor.prompting.practice import judge_demo
+
+    tip = next(x for x in load_content("en").tips if x.id == "grounding")
+    assert judge_demo(tip, {}) is None
+    assert judge_demo(tip, {"after": [{"text": "Room 214", "done": False}]}) is None  # stopped: proves nothing
+    worked = judge_demo(tip, {"after": [{"text": "In Room 214 of the library.", "done": True}]})
+    assert worked.worked and worked.failed == []
+    failed = judge_demo(tip, {"after": [{"text": "Bring a chess clock.", "done": True}]})
+    assert not failed.worked and [side for side, _ in failed.failed] == ["after"]
+    no_rules = next(x for x in load_content("en").tips if x.id == "zero-shot")
+    assert judge_demo(no_rules, {"after": [{"text": "x", "done": True}]}) is None

@@ -134,3 +134,43 @@ def test_every_reason_and_fix_reads_as_text_in_both_languages(lang):
             assert bool(fix) == (not result.passed)
             assert not fix.startswith("prompting.")
             assert t(f"prompting.rubric.names.{result.check}", lang) != f"prompting.rubric.names.{result.check}"
+
+
+# --- an unlabelled paste counts as context (issue 20, item 2) ---------------------------------------
+
+UNLABELLED_PASTES = {
+    "en": "The battery died after two days and support never replied. Is this positive or negative? One word.",
+    "ko": "배터리가 이틀 만에 나갔고 고객센터는 끝내 답이 없었어요. 이 리뷰는 긍정인가요 부정인가요? 한 단어로 답하세요.",
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_context_accepts_the_tasks_review_pasted_without_a_label(lang):
+    from tutor.prompting.exercises import load_content
+
+    exercise = load_content(lang).exercise("one-word-sentiment")
+    assert exercise.passages, "the task's review is found as its passage"
+    result = check("context", UNLABELLED_PASTES[lang], exercise.passages)
+    assert result.passed and result.reason == "prompting.rubric.context.pass_pasted"
+
+
+def test_context_accepts_a_paste_that_lost_a_word_but_not_a_few_words_of_it():
+    passage = "The battery died after two days and support never replied."
+    assert check("context", "battery died after two days and support never replied - positive or negative?",
+                 (passage,)).passed
+    assert not check("context", "Is a battery review positive or negative?", (passage,)).passed
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        'Is this review positive or negative? "The battery died after two days and support never replied."',
+        "이 리뷰는 긍정인가요 부정인가요? “배터리가 이틀 만에 나갔고 고객센터는 끝내 답이 없었어요.”",
+    ],
+)
+def test_context_accepts_a_passage_in_ordinary_quotation_marks(prompt):
+    assert check("context", prompt).passed
+
+
+def test_short_quoted_words_are_not_a_passage():
+    assert not check("context", 'Answer "positive" or "negative" about the battery.').passed

@@ -241,3 +241,24 @@ def test_a_few_shot_exercise_runs_as_raw_text_and_passes_on_a_filled_slot(open_p
     assert fake_engine.calls[-1]["kind"] == "completion"
     assert fake_engine.calls[-1]["text"] == exercise.model_answer
     assert texts(at.success) == [t("prompting.practice.passed", "en")]
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_a_demo_the_model_fails_says_so_openly_with_what_a_bigger_model_does(open_page, fake_engine, lang):
+    from tutor.prompting.exercises import load_content
+
+    tip = next(x for x in load_content(lang).tips if x.id == "chain-of-thought")
+    fake_engine.replies = ["Brazil", "Step 1: the World Cup was in 2014. So the winner was Lionel Messi."]
+    at = open_page("pages/prompting.py", lang=lang)
+    at.button(key="prompt_tip_run_chain-of-thought").click().run()
+    assert not at.exception
+    warnings = [w.value for w in at.warning]
+    assert any(t("prompting.tips.demo_failed", lang) in w and tip.if_it_fails in w for w in warnings), warnings
+
+
+def test_a_demo_that_works_says_it_worked(open_page, fake_engine):
+    fake_engine.replies = ["Brazil", "Messi was born in 1987, so 1986: Argentina won."]
+    at = open_page("pages/prompting.py", lang="en")
+    at.button(key="prompt_tip_run_chain-of-thought").click().run()
+    assert t("prompting.tips.demo_worked", "en") in [s.value for s in at.success]
+    assert not any(t("prompting.tips.demo_failed", "en") in w.value for w in at.warning)

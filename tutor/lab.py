@@ -172,16 +172,31 @@ class Bar:
     is_rest: bool = False
 
 
-def chart_bars(shaped: Reshaped, shown: int = SHOWN_BARS) -> list[Bar]:
-    """The top `shown` candidates as bars, and one last bar for everything else."""
+def chart_bars(shaped: Reshaped, shown: int = SHOWN_BARS, finished: str | None = None) -> list[Bar]:
+    """The top `shown` candidates as bars, and one last bar for everything else.
+
+    `finished`: the whole character the favourite makes when it is only a piece of one (see
+    finish_character); its bar then reads '␣<0xEB> → ␣뷁' instead of the bare bytes.
+    """
     top = shaped.candidates[:shown]
     bars = [Bar(visible_token(c.token), c.raw_prob, c.prob, c.kept) for c in top]
+    if finished and top and not is_readable(top[0].token):
+        bars[0] = replace(bars[0], label=f"{visible_token(top[0].token)} → {visible_token(finished)}")
     # Everything else: the rest of the pool plus every token the model did not list.
     rest_raw = max(0.0, 1.0 - sum(b.raw_prob for b in bars))
-    rest_prob = max(0.0, 1.0 - sum(b.prob for b in bars)) if any(c.kept for c in shaped.candidates) else 0.0
-    rest_kept = any(c.kept for c in shaped.candidates[shown:])
+    # After reshaping only the pool can be drawn: the rest is exactly what the pool holds beyond
+    # the bars (0 when top-k or top-p cut it all; "1 - the bars" would leave rounding dust, <0.1%).
+    rest = shaped.candidates[shown:]
+    rest_prob = math.fsum(c.prob for c in rest if c.kept)
+    rest_kept = any(c.kept and c.prob > 0 for c in rest)
     bars.append(Bar("", rest_raw, rest_prob, rest_kept, is_rest=True))
     return bars
+
+
+def pieces_shown(shaped: Reshaped, shown: int = SHOWN_BARS) -> tuple[int, float]:
+    """How many of the charted candidates are pieces of a character, and their raw probability."""
+    pieces = [c for c in shaped.candidates[:shown] if not is_readable(c.token)]
+    return len(pieces), math.fsum(c.raw_prob for c in pieces)
 
 
 def visible_token(token: str) -> str:
@@ -202,6 +217,39 @@ def is_readable(token: str) -> bool:
     return "\ufffd" not in token and not _BYTE_TOKEN.search(token)
 
 
+def piece_bytes(token: str) -> bytes | None:
+    """The bytes a piece of a character stands for, from its label: ' <0xEB>' is a space and the
+    byte EB, the first of the three UTF-8 bytes of a Korean syllable from 뀀 to 뿿. None when the
+    label does not spell its bytes (a '\ufffd' from some servers)."""
+    if "\ufffd" in token:
+        return None
+    parts = re.split(r"(<0x[0-9A-Fa-f]{2}>)", token)
+    return b"".join(bytes.fromhex(p[3:5]) if _BYTE_TOKEN.fullmatch(p) else p.encode("utf-8") for p in parts)
+
+
+def finish_character(piece: str, continuation: str) -> str | None:
+    """The piece of a character completed into whole text, from the model's own continuation.
+
+    `continuation` is what the model writes next when it takes this piece (its greedy answer from
+    the same text, which starts with the favourite piece and, thanks to the engine's UTF-8 guard,
+    finishes the character). Returns the shortest start of it that covers the piece's bytes and
+    ends on a whole character, e.g. ' <0xEB>' + ' 뷁니다' -> ' 뷁'; None when the continuation does
+    not start with the piece's bytes (then it is not this piece's character).
+    """
+    wanted = piece_bytes(piece)
+    if not continuation or "\ufffd" in continuation:
+        return None
+    if wanted is not None and not continuation.encode("utf-8").startswith(wanted):
+        return None
+    need = len(wanted) if wanted else 1
+    covered = 0
+    for end, ch in enumerate(continuation, start=1):
+        covered += len(ch.encode("utf-8"))
+        if covered >= need and (wanted is not None or not ch.isspace()):
+            return continuation[:end]
+    return None
+
+
 # ---------------------------------------------------------------------------------------------
 # Continue: the generation loop by hand, kept as a list of steps
 # ---------------------------------------------------------------------------------------------
@@ -216,6 +264,9 @@ class Step:
     prob: float  # the probability it had when it was chosen (after the learner's settings)
     raw_prob: float  # the model's own probability for it
     how: str  # "picked" (clicked by the learner) | "greedy" | "sampled"
+    # When the chosen token was only a piece of a character (' <0xEB>'): that piece's label. `token`
+    # is then the whole character the model made of it over the next step(s), e.g. ' 뷁'.
+    piece: str = ""
 
 
 @dataclass(frozen=True)
@@ -249,6 +300,15 @@ def cut_before(state: Continuation, index: int) -> tuple[Continuation, int]:
     return replace(state, steps=state.steps[:index], rounds=state.rounds + 1), removed
 
 
+def regenerate_choice(chosen: object, chosen_for: object, steps: int) -> int:
+    """Which step "Regenerate from step" offers: the learner's own choice while the steps are the
+    ones they chose it for, else the last step (so one click redraws only the newest token and
+    never throws away earlier ones, including tokens picked by hand)."""
+    if isinstance(chosen, int) and chosen_for == steps and 0 <= chosen < steps:
+        return chosen
+    return max(steps - 1, 0)
+
+
 def restart(state: Continuation, start: str) -> Continuation:
     """A new start text: earlier steps belonged to the old text, so they go."""
     return Continuation(start=start, steps=(), rounds=0)
@@ -259,17 +319,31 @@ def step_seed(seed: int, position: int, rounds: int) -> int:
     return (int(seed) * 1_000_003 + rounds * 10_007 + position) % (2**63)
 
 
-def choose(shaped: Reshaped, how: str, *, seed: int | None = None) -> Candidate | None:
+def can_finish(shaped: Reshaped, candidate: Candidate, finishable: bool) -> bool:
+    """Whether `candidate` may be chosen: a readable token always; a piece of a character only when
+    it is the model's favourite and the page can let the model finish the character (`finishable`).
+
+    Why only the favourite: the lab asks the model about text, and a half character is not text.
+    The model's own greedy continuation of the text starts with its favourite and finishes that
+    character, so the favourite piece can become whole text; any other piece cannot.
+    """
+    if is_readable(candidate.token):
+        return True
+    return finishable and bool(shaped.candidates) and candidate is shaped.candidates[0]
+
+
+def choose(shaped: Reshaped, how: str, *, seed: int | None = None, finishable: bool = False) -> Candidate | None:
     """Pick the next token: greedy takes the favourite, sampled rolls the dice on the kept pool.
 
-    Tokens that are only part of a character cannot be appended to text, so they are skipped.
-    Returns None when nothing readable is left.
+    A token that is only part of a character cannot be appended to text by itself. With
+    `finishable` the favourite may be such a piece (the caller then lets the model finish the
+    character, see finish_character); other pieces are skipped. Returns None when nothing is left.
     """
     from tutor.llm.sampling import sample_index, seeded_generator
 
-    pool = [c for c in shaped.candidates if c.kept and is_readable(c.token) and c.prob > 0]
+    pool = [c for c in shaped.candidates if c.kept and c.prob > 0 and can_finish(shaped, c, finishable)]
     if not pool:
-        pool = [c for c in shaped.candidates if is_readable(c.token)][:1]
+        pool = [c for c in shaped.candidates if can_finish(shaped, c, finishable)][:1]
         if not pool:
             return None
     if how == "greedy":
@@ -280,8 +354,10 @@ def choose(shaped: Reshaped, how: str, *, seed: int | None = None) -> Candidate 
     return pool[index]
 
 
-def step_from(candidate: Candidate, how: str) -> Step:
-    """Record a chosen candidate as a step."""
+def step_from(candidate: Candidate, how: str, finished: str | None = None) -> Step:
+    """Record a chosen candidate as a step; `finished` is the whole character a piece became."""
+    if finished is not None and not is_readable(candidate.token):
+        return Step(finished, candidate.id, candidate.prob, candidate.raw_prob, how, piece=candidate.token)
     return Step(candidate.token, candidate.id, candidate.prob, candidate.raw_prob, how)
 
 
@@ -295,18 +371,30 @@ def generate(
     top_k: int,
     top_p: float,
     seed: int,
+    finish_for: Callable[[str], str] | None = None,
 ) -> Continuation:
-    """Run the generation loop `count` times: predict, reshape, choose, append, repeat."""
+    """Run the generation loop `count` times: predict, reshape, choose, append, repeat.
+
+    `finish_for(text)` is the model's greedy continuation of `text` (a few tokens). With it, the
+    favourite may be a piece of a character: the loop takes it and lets the model finish the
+    character, so greedy really takes the favourite (see can_finish).
+    """
     for _ in range(max(0, int(count))):
         # 1. predict: what does the model think comes after the text so far?
         dist = distribution_for(state.text)
         # 2. reshape with the learner's settings
         shaped = reshape(dist, temperature=temperature, top_k=top_k, top_p=top_p)
         # 3. choose (greedy or a seeded draw), 4. append, and go round again
-        picked = choose(shaped, how, seed=step_seed(seed, len(state.steps), state.rounds))
+        draw_seed = step_seed(seed, len(state.steps), state.rounds)
+        picked = choose(shaped, how, seed=draw_seed, finishable=finish_for is not None)
+        finished = None
+        if picked is not None and not is_readable(picked.token) and finish_for is not None:
+            finished = finish_character(picked.token, finish_for(state.text))
+            if finished is None:  # the model did not finish this piece's character: skip pieces
+                picked = choose(shaped, how, seed=draw_seed)
         if picked is None:
             break
-        state = append_step(state, step_from(picked, how))
+        state = append_step(state, step_from(picked, how, finished))
     return state
 
 

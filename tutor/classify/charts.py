@@ -195,6 +195,9 @@ def learning_curve_chart(curve: list[tuple[int, float]], lang: str, current: tup
     return alt.layer(*layers).properties(height=height)
 
 
+ROW_STEP = 28  # pixels per word in the sentiment chart: room for a label at any sentence length
+
+
 def contributions_chart(result: SentimentResult, lang: str) -> alt.Chart:
     """One bar per word, in sentence order: right = pushes towards positive, left = negative."""
     rows = [{"order": i, "word": f"{i + 1}. {c.word}", "weight": c.weight,
@@ -208,9 +211,11 @@ def contributions_chart(result: SentimentResult, lang: str) -> alt.Chart:
     return alt.Chart(data).mark_bar().encode(
         y=alt.Y("word:N", sort=alt.SortField("order"), title=None, axis=alt.Axis(labelOverlap=False, labelLimit=160)),
         x=alt.X("weight:Q", title=t("classifiers.chart.contribution", lang)),
-        color=alt.Color("kind_name:N", title=None,
+        # The legend goes below: beside the bars it is taller than a two-word sentence's chart and
+        # squeezed the rows until their labels overlapped ("1. bad" over "(starting value)").
+        color=alt.Color("kind_name:N", title=None, legend=alt.Legend(orient="bottom"),
                         scale=alt.Scale(domain=[names["pos"], names["neg"], names["unknown"]],
                                         range=[POSITIVE, NEGATIVE, UNKNOWN])),
         tooltip=[alt.Tooltip("word:N", title=t("classifiers.chart.word", lang)),
                  alt.Tooltip("weight:Q", title=t("classifiers.chart.contribution", lang), format="+.2f")],
-    ).properties(height=max(90, 30 * len(data)))
+    ).properties(height=alt.Step(ROW_STEP))  # a fixed height per row: labels never share a row

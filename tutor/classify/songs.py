@@ -150,12 +150,23 @@ def _as_number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def blank_rows(table: pd.DataFrame | list[dict]) -> list[int]:
+    """The rows (1-based) with nothing typed in them yet, such as one just added with "Add row"."""
+    frame = pd.DataFrame(table)
+    columns = [c for c in COLUMNS if c in frame.columns]
+    if not columns:
+        return []
+    return [i for i, row in enumerate(frame[columns].itertuples(index=False), start=1)
+            if all(_is_blank(value) for value in row)]
+
+
 def validate_songs(table: pd.DataFrame | list[dict], max_rows: int = MAX_SONGS) -> tuple[pd.DataFrame | None, list[TableProblem]]:
     """Check an edited song table; return (clean table, []) or (None, what to fix).
 
     Every cell must be filled, tempo and energy must be numbers in range, each genre must be a
     known one, there must be at least two genres, and each genre needs at least two songs (one
-    song says nothing about where its genre lies).
+    song says nothing about where its genre lies). A row with nothing in it yet (just added, see
+    blank_rows) is left out rather than scolded: the learner has not had a chance to type.
     """
     frame = pd.DataFrame(table)
     missing = [c for c in COLUMNS if c not in frame.columns]
@@ -169,7 +180,10 @@ def validate_songs(table: pd.DataFrame | list[dict], max_rows: int = MAX_SONGS) 
     energies: list[float] = []
     genres: list[str] = []
     limits = {"tempo": TEMPO_LIMITS, "energy": ENERGY_LIMITS}
+    blank = set(blank_rows(frame))
     for i, row in enumerate(frame[list(COLUMNS)].itertuples(index=False), start=1):
+        if i in blank:
+            continue
         numbers: dict[str, float] = {}
         for column in ("tempo", "energy"):
             value = getattr(row, column)

@@ -10,6 +10,10 @@ File format (one file per language, the same ids in both):
     note = "..."                  # what the small local model typically does, measured
     before = { label = "...", prompt = "...", kind = "chat", temperature = 0.0, runs = 1, max_new_tokens = 80 }
     after = { ... }               # kind: "chat" (a user message) or "completion" (raw text)
+    expect_after = [{ kind = "contains", terms = ["214"] }]   # optional: success rules (rules.py) on
+    expect_before = [...]         # that side's live output, showing whether the demo worked this time
+    if_it_fails = "..."           # required with an expect_*: shown openly when the live output fails
+                                  # them (what a bigger model does, why this small one fails)
 
     [[exercises]]                 # in order, easy -> hard
     id = "three-bullets"
@@ -19,6 +23,8 @@ File format (one file per language, the same ids in both):
     needs = ["format"]            # rubric checks (tutor.prompting.rubric.CHECKS) a good prompt passes
     needs_text = "..."            # what a good prompt needs, in words
     hints = ["...", "...", "..."] # three graduated hints, vaguest first
+    hint_checks = ["context", "", ""]  # optional: the rubric check each hint is about ("" = none);
+                                  # a hint whose check the prompt already passes says so
     model_answer = "..."
     rules = [{ kind = "bullet_count", count = 3 }]   # success rules on the model's output (rules.py)
     max_new_tokens = 160          # optional
@@ -27,19 +33,21 @@ File format (one file per language, the same ids in both):
 from __future__ import annotations
 
 import functools
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tutor.i18n import LANGUAGES
-from tutor.prompting.rubric import CHECKS
+from tutor.prompting.rubric import CHECKS, MIN_CONTEXT_CHARS
 from tutor.prompting.rules import rule_problems
 
 CONTENT_DIR = Path(__file__).resolve().parent.parent.parent / "content" / "prompting"
 LEVELS = (1, 2, 3)
 KINDS = ("chat", "completion")
 DEFAULT_MAX_NEW_TOKENS = 160
+_TASK_PASSAGE = re.compile(r'["“]([^"“”]+)["”]')
 
 
 class ExerciseDataError(ValueError):
@@ -68,6 +76,11 @@ class Tip:
     before: TipPrompt
     after: TipPrompt
     lesson_section: str = ""
+    # Success rules on each side's live output (tutor.prompting.rules), and what the card says
+    # openly when the model fails them: a failed demo is shown as the lesson, not hidden.
+    expect_before: tuple[dict[str, Any], ...] = ()
+    expect_after: tuple[dict[str, Any], ...] = ()
+    if_it_fails: str = ""
 
 
 @dataclass(frozen=True)
@@ -83,6 +96,13 @@ class Exercise:
     rules: tuple[dict[str, Any], ...]
     max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
     kind: str = "chat"  # "completion": Run sends the prompt as raw text to continue (few-shot patterns)
+    hint_checks: tuple[str, str, str] = ("", "", "")  # the rubric check each hint is about, "" for none
+
+    @property
+    def passages(self) -> tuple[str, ...]:
+        """The texts the task gives in quotation marks (a review, notes): pasted into a prompt as
+        they are, with or without a label, they are the context the rubric looks for."""
+        return tuple(m.strip() for m in _TASK_PASSAGE.findall(self.task) if len(m.strip()) >= MIN_CONTEXT_CHARS)
 
 
 @dataclass(frozen=True)
@@ -122,8 +142,26 @@ def _tip_prompt(table: object, where: str) -> TipPrompt:
     )
 
 
+def _expectations(table: dict, name: str, where: str) -> tuple[dict[str, Any], ...]:
+    rules = table.get(name, [])
+    if not isinstance(rules, list):
+        raise ExerciseDataError(f"{where}: '{name}' must list success rules")
+    problems = [p for rule in rules for p in rule_problems(rule)]
+    if problems:
+        raise ExerciseDataError(f"{where}: {name}: " + "; ".join(problems))
+    return tuple(dict(rule) for rule in rules)
+
+
 def _tip(table: dict, where: str) -> Tip:
+    expect_before = _expectations(table, "expect_before", where)
+    expect_after = _expectations(table, "expect_after", where)
+    if_it_fails = str(table.get("if_it_fails", "")).strip()
+    if (expect_before or expect_after) and not if_it_fails:
+        raise ExerciseDataError(f"{where}: a tip with expect_before/expect_after needs 'if_it_fails'")
     return Tip(
+        expect_before=expect_before,
+        expect_after=expect_after,
+        if_it_fails=if_it_fails,
         id=_text(table, "id", where),
         title=_text(table, "title", where),
         idea=_text(table, "idea", where),
@@ -153,6 +191,9 @@ def _exercise(table: dict, where: str) -> Exercise:
     problems = [p for rule in rules for p in rule_problems(rule)]
     if problems:
         raise ExerciseDataError(f"{where}: " + "; ".join(problems))
+    hint_checks = table.get("hint_checks", ["", "", ""])
+    if not isinstance(hint_checks, list) or len(hint_checks) != 3 or any(c and c not in CHECKS for c in hint_checks):
+        raise ExerciseDataError(f"{where}: hint_checks must list three rubric checks from {CHECKS} (or \"\")")
     max_new = int(table.get("max_new_tokens", DEFAULT_MAX_NEW_TOKENS))
     if not 1 <= max_new <= 512:
         raise ExerciseDataError(f"{where}: max_new_tokens must be 1-512")
@@ -171,6 +212,7 @@ def _exercise(table: dict, where: str) -> Exercise:
         rules=tuple(dict(rule) for rule in rules),
         max_new_tokens=max_new,
         kind=kind,
+        hint_checks=(str(hint_checks[0]), str(hint_checks[1]), str(hint_checks[2])),
     )
 
 
@@ -213,9 +255,11 @@ def mismatches(content_dir: Path = CONTENT_DIR) -> list[str]:
         if [e.id for e in a.exercises] != [e.id for e in b.exercises]:
             problems.append(f"exercise ids differ between {first} and {lang}")
         for ea, eb in zip(a.exercises, b.exercises, strict=False):
-            if (ea.level, ea.needs, ea.kind) != (eb.level, eb.needs, eb.kind):
-                problems.append(f"exercise {ea.id}: level, needs or kind differ between {first} and {lang}")
+            if (ea.level, ea.needs, ea.kind, ea.hint_checks) != (eb.level, eb.needs, eb.kind, eb.hint_checks):
+                problems.append(f"exercise {ea.id}: level, needs, kind or hint_checks differ between {first} and {lang}")
         for ta, tb in zip(a.tips, b.tips, strict=False):
+            if (bool(ta.expect_before), bool(ta.expect_after)) != (bool(tb.expect_before), bool(tb.expect_after)):
+                problems.append(f"tip {ta.id}: expect_before/expect_after given in one language only")
             for side in ("before", "after"):
                 pa, pb = getattr(ta, side), getattr(tb, side)
                 if (pa.kind, pa.temperature, pa.runs) != (pb.kind, pb.temperature, pb.runs):

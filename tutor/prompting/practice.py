@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from tutor.llm.base import Engine
-from tutor.prompting.exercises import Exercise
-from tutor.prompting.rubric import normalize
+from tutor.prompting.exercises import Exercise, Tip
+from tutor.prompting.rubric import normalize, review_prompt
 from tutor.prompting.rules import RuleResult, check_output
 
 HINT_COUNT = 3
@@ -87,6 +87,36 @@ def grade(output: str, exercise: Exercise) -> Verdict:
     return Verdict(passed=bool(results) and all(r.passed for r in results), results=results)
 
 
+@dataclass(frozen=True)
+class DemoVerdict:
+    """Whether a tip card's demo worked on the live outputs: each side's runs against its rules."""
+
+    worked: bool
+    failed: list[tuple[str, RuleResult]]  # (side, the rule it failed), in order
+
+
+def judge_demo(tip: Tip, outputs: dict[str, list[dict[str, Any]]]) -> DemoVerdict | None:
+    """Check a tip's live outputs (run records, as the page keeps them) against its expect_* rules.
+
+    None when the tip has no rules, or when a side has not finished every run (a stopped or failed
+    run proves nothing either way).
+    """
+    sides = {"before": tip.expect_before, "after": tip.expect_after}
+    if not any(sides.values()):
+        return None
+    failed: list[tuple[str, RuleResult]] = []
+    for side, rules in sides.items():
+        if not rules:
+            continue
+        records = outputs.get(side) or []
+        runs = tip.before.runs if side == "before" else tip.after.runs
+        if len(records) < runs or not all(r.get("done") and not r.get("error") for r in records):
+            return None
+        for record in records:
+            failed += [(side, r) for r in check_output(record.get("text", ""), list(rules)) if not r.passed]
+    return DemoVerdict(worked=not failed, failed=failed)
+
+
 def new_attempt() -> dict[str, Any]:
     """The session record of one exercise: the prompt being written, hints, model answer, runs."""
     return {"text": "", "hints": 0, "answer_shown": False, "runs": [], "passed": False}
@@ -107,6 +137,13 @@ def finish_run(attempt: dict[str, Any], run: dict[str, Any], verdict: Verdict) -
     run["passed"] = verdict.passed and not run["stopped"]
     attempt["passed"] = bool(attempt.get("passed")) or run["passed"]
     return run
+
+
+def hints_already_done(exercise: Exercise, prompt: str) -> tuple[bool, ...]:
+    """For each hint: True when it is about a rubric check the prompt already passes, so the page
+    can say "your prompt already does this" instead of asking for it again."""
+    results = {r.check: r.passed for r in review_prompt(prompt, exercise.passages)} if prompt.strip() else {}
+    return tuple(bool(check) and results.get(check, False) for check in exercise.hint_checks)
 
 
 def reveal_next_hint(attempt: dict[str, Any]) -> int:

@@ -111,9 +111,39 @@ def _background_paragraph(text: str) -> str:
     return ""
 
 
-def check_context(text: str) -> CheckResult:
-    """Does the prompt carry the facts the answer depends on (a labelled, quoted or separate passage)?"""
+# A passage in ordinary quotation marks ("…", “…”, 「…」) on one line: how most people paste a review.
+_QUOTED_SPAN = re.compile(r'["“„«「『](?P<body>[^"“”„«»「」『』\n]+)["”»」』]')
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def _comparable(text: str) -> str:
+    """Text reduced to its words, for "is this passage in the prompt?" (quotes, punctuation, case
+    and spacing differ between what the task shows and what a learner pastes)."""
+    return _NOT_WORD.sub(" ", text.casefold()).strip()
+
+
+def contains_passage(text: str, passage: str, share: float = 0.8) -> bool:
+    """True when `text` holds at least `share` of `passage` word for word (a paste that lost a
+    word at either end still counts)."""
+    from difflib import SequenceMatcher
+
+    wanted, have = _comparable(normalize(passage)), _comparable(text)
+    if len(wanted) < MIN_CONTEXT_CHARS or not have:
+        return False
+    if wanted in have:
+        return True
+    match = SequenceMatcher(None, have, wanted, autojunk=False).find_longest_match(0, len(have), 0, len(wanted))
+    return match.size >= share * len(wanted)
+
+
+def check_context(text: str, passages: tuple[str, ...] = ()) -> CheckResult:
+    """Does the prompt carry the facts the answer depends on (a labelled, quoted or separate
+    passage, or one of `passages`, the texts the exercise gives, pasted without any label)?"""
+    if any(contains_passage(text, passage) for passage in passages):
+        return _passed("context", "pass_pasted")
     if (m := _QUOTED_BLOCK.search(text)) and len(m.group("body").strip()) >= MIN_CONTEXT_CHARS:
+        return _passed("context", "pass_quoted")
+    if any(len(m.group("body").strip()) >= MIN_CONTEXT_CHARS for m in _QUOTED_SPAN.finditer(text)):
         return _passed("context", "pass_quoted")
     if _labelled_context(text):
         return _passed("context", "pass_labelled")
@@ -360,14 +390,17 @@ _CHECKERS: dict[str, Callable[[str], CheckResult]] = {
 }
 
 
-def review_prompt(prompt: str) -> list[CheckResult]:
-    """Run every check on a prompt, in CHECKS order."""
+def review_prompt(prompt: str, passages: tuple[str, ...] = ()) -> list[CheckResult]:
+    """Run every check on a prompt, in CHECKS order. `passages` are texts the exercise gives (a
+    review, notes): pasted into the prompt as they are, they count as context."""
     text = normalize(prompt)
-    return [_CHECKERS[check](text) for check in CHECKS]
+    return [check_context(text, passages) if name == "context" else _CHECKERS[name](text) for name in CHECKS]
 
 
-def check(name: str, prompt: str) -> CheckResult:
+def check(name: str, prompt: str, passages: tuple[str, ...] = ()) -> CheckResult:
     """Run one named check (raises KeyError for an unknown name)."""
+    if name == "context":
+        return check_context(normalize(prompt), passages)
     return _CHECKERS[name](normalize(prompt))
 
 

@@ -1,4 +1,8 @@
-"""The learner's language: chosen in the sidebar, defaulting to the browser's locale."""
+"""The learner's language: chosen in the sidebar, defaulting to the browser's locale.
+
+The choice is also kept in the URL (`?lang=ko`), so a reload, a bookmark or the private link the
+Progress page recommends opens in the language the learner chose, not the one they first arrived in.
+"""
 from __future__ import annotations
 
 import runpy
@@ -10,6 +14,7 @@ from tutor.i18n import LANGUAGE_NAMES, LANGUAGES, normalize_language, t
 from tutor.ui.state import copy_back, keep_widget
 
 LANG_KEY = "lang"  # non-widget key: survives page switches
+LANG_PARAM = "lang"  # the URL query parameter that carries the language
 
 
 def _browser_language() -> str:
@@ -43,7 +48,7 @@ def current_lang() -> str:
     """'ko' or 'en'. A `?lang=` query parameter wins on first load, then the sidebar choice."""
     _ensure_router()
     if LANG_KEY not in st.session_state:
-        from_url = st.query_params.get("lang")
+        from_url = st.query_params.get(LANG_PARAM)
         st.session_state[LANG_KEY] = (
             normalize_language(from_url) if from_url in LANGUAGES else _browser_language()
         )
@@ -64,4 +69,14 @@ def language_switch() -> str:
         on_change=copy_back,
         args=(LANG_KEY, "_lang_widget"),
     )
-    return st.session_state[LANG_KEY]
+    lang = st.session_state[LANG_KEY]
+    keep_in_url(lang)
+    return lang
+
+
+def keep_in_url(lang: str) -> None:
+    """Write the language into the URL on every run: a page switch or a page that rewrites its own
+    query parameters (a lesson link) would otherwise drop it, and a reload would fall back to the
+    language the learner first arrived in."""
+    if st.query_params.get(LANG_PARAM) != lang:
+        st.query_params[LANG_PARAM] = lang

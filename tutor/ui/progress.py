@@ -37,6 +37,7 @@ from tutor.progress import (
 )
 from tutor.progress.transfer import KEY_PATTERN
 from tutor.quiz import choice_order
+from tutor.ui.lang import LANG_PARAM
 from tutor.ui.pages import lesson_link
 
 LEARNER_PARAM = "learner"  # the URL query parameter that remembers the learner
@@ -214,16 +215,18 @@ def name_form(lang: str, where: str) -> None:
         st.error(t(f"progress.profile.name_errors.{error}", lang), icon=":material/error:")
 
 
-def private_link(key: str) -> str:
+def private_link(key: str, lang: str | None = None) -> str:
     """The link that brings a learner back: this page's address (as the browser sees it, so it
-    works behind a proxy) with ?learner=<key>."""
-    return f"{st.context.url or ''}?{LEARNER_PARAM}={key}"
+    works behind a proxy) with ?learner=<key>, and the language they chose (?lang=), so the link
+    opens in that language."""
+    language = f"{LANG_PARAM}={lang}&" if lang else ""
+    return f"{st.context.url or ''}?{language}{LEARNER_PARAM}={key}"
 
 
 def private_link_box(learner: Learner, lang: str) -> None:
     """The learner's private link in a code block (which has a copy button), and why to keep it."""
     st.markdown(t("progress.private_link.keep", lang))
-    st.code(private_link(learner.key), language=None, wrap_lines=True)
+    st.code(private_link(learner.key, lang), language=None, wrap_lines=True)
     st.caption(t("progress.private_link.secret", lang))
 
 

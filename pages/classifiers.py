@@ -15,7 +15,7 @@ from tutor.classify import PANEL_LESSONS, PANELS, charts, pixels, sentiment, son
 from tutor.i18n import t, t_list
 from tutor.lessons import course
 from tutor.ui import classify_cache as cache
-from tutor.ui.lang import current_lang
+from tutor.ui.lang import current_lang, uploader_words
 from tutor.ui.pages import lesson_link
 
 
@@ -254,6 +254,8 @@ def _digit_ui(lang: str) -> None:
 def _upload_ui(lang: str) -> None:
     st.subheader(_tr("pixels.upload.title", lang))
     st.markdown(_tr("pixels.upload.intro", lang, big=f"{pixels.input_count(224, 224):,}"))
+    uploader_words("clf_upload", lang, t("common.uploader.limits", lang, mb=pixels.MAX_UPLOAD_BYTES // (1024 * 1024),
+                                         types="PNG, JPG"))
     uploaded = st.file_uploader(_tr("pixels.upload.label", lang), type=["png", "jpg", "jpeg"], key="clf_upload",
                                 max_upload_size=pixels.MAX_UPLOAD_BYTES // (1024 * 1024),
                                 help=_tr("pixels.upload.help", lang))

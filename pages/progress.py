@@ -10,7 +10,7 @@ from tutor.lessons import course
 from tutor.progress import Event, ImportRejected, ProgressUnavailable, UnknownLearner
 from tutor.progress.placement import next_up, pick_questions, recommend
 from tutor.progress.transfer import MAX_IMPORT_BYTES
-from tutor.ui.lang import current_lang
+from tutor.ui.lang import current_lang, uploader_words
 from tutor.ui.pages import lesson_link
 from tutor.ui.progress import (
     come_back_form,
@@ -32,6 +32,7 @@ from tutor.ui.progress import (
 )
 
 MESSAGE_KEY = "prog_message"  # (kind, text): the outcome of an import / reset, shown once
+IMPORT_MB = MAX_IMPORT_BYTES // (1024 * 1024)  # the uploader refuses bigger files before we read them
 PLACEMENT_RESULT_KEY = "prog_placement_result"
 RESET_CONFIRM_KEY = "prog_reset_confirm"
 PLACEMENT_OPEN_KEY = "prog_placement_open"  # the learner asked to take the check again
@@ -56,9 +57,13 @@ def activity_chart_spec(lang: str) -> dict:
         alt.Chart(alt.NamedData("days"))
         .mark_bar()
         .encode(
-            x=alt.X("day:T", title=t("progress.page.chart_day", lang)),
+            # Vega writes month names in English ("December"); the date format comes from the
+            # learner's language instead (content/ui/progress.toml: chart_date_format, d3 style).
+            x=alt.X("day:T", title=t("progress.page.chart_day", lang),
+                    axis=alt.Axis(format=t("progress.page.chart_date_format", lang), labelAngle=0)),
             y=alt.Y("count:Q", title=t("progress.page.chart_count", lang)),
-            tooltip=[alt.Tooltip("day:T", title=t("progress.page.chart_day", lang)),
+            tooltip=[alt.Tooltip("day:T", title=t("progress.page.chart_day", lang),
+                                 format=t("progress.page.chart_date_format", lang)),
                      alt.Tooltip("count:Q", title=t("progress.page.chart_count", lang))],
         )
         .properties(height=220)
@@ -110,7 +115,9 @@ if learner is None:
     if progress_on_server():
         come_back_form(lang)
     with st.expander(t("progress.page.restore_label", lang)):
-        st.file_uploader(t("progress.page.import_label", lang), type=["json"], key="prog_restore_file")
+        uploader_words("prog_restore_file", lang, t("common.uploader.limits", lang, mb=IMPORT_MB, types="JSON"))
+        st.file_uploader(t("progress.page.import_label", lang), type=["json"], key="prog_restore_file",
+                         max_upload_size=IMPORT_MB)
         st.button(t("progress.page.restore_button", lang), key="prog_restore", on_click=import_file,
                   args=("prog_restore_file", None))
     st.stop()
@@ -290,7 +297,9 @@ st.download_button(
     help=stored_text("export_help", lang),
     icon=":material/download:",
 )
-st.file_uploader(t("progress.page.import_label", lang), type=["json"], key="prog_import_file")
+uploader_words("prog_import_file", lang, t("common.uploader.limits", lang, mb=IMPORT_MB, types="JSON"))
+st.file_uploader(t("progress.page.import_label", lang), type=["json"], key="prog_import_file",
+                 max_upload_size=IMPORT_MB)
 st.button(t("progress.page.import_button", lang), key="prog_import", on_click=import_file,
           args=("prog_import_file", learner.key), icon=":material/upload:")
 

@@ -245,3 +245,11 @@ def test_add_row_gives_an_empty_row_without_an_error_and_the_model_keeps_working
     assert not at.error, [e.value for e in at.error]
     assert _tr("songs.problems.blank_rows", lang, rows="21") in _texts(at)
     assert at.success[0].value == good_answer
+
+
+@pytest.mark.parametrize("lang, shown", [("ko", True), ("en", False)])
+def test_the_korean_uploader_gets_korean_button_and_limit_words(open_page, lang, shown):
+    at = _open(open_page, lang, "pixels")
+    styles = " ".join(str(h.proto) for h in at.get("html"))
+    limits = t("common.uploader.limits", "ko", mb=5, types="PNG, JPG")
+    assert (t("common.uploader.button", "ko") in styles and limits in styles) is shown

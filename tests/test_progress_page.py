@@ -349,3 +349,15 @@ def test_progress_on_postgresql_is_saved_through_the_page_and_seen_by_another_re
     assert replica.summary(at.query_params["learner"]).quiz[lesson.id].latest == {question.id: True}
     replica.close()
     assert not data_dir.exists()
+
+
+@pytest.mark.parametrize("lang, month", [("ko", "%-m월"), ("en", "%b")])
+def test_the_activity_chart_writes_dates_in_the_learners_language(open_page, data_dir, first_lesson, lang, month):
+    at = sign_in(open_page("pages/lessons.py", lang=lang, query={"lesson": first_lesson.id}), "Mina")
+    at.button(key=f"prog_finished_{first_lesson.id}").click().run()
+    at.switch_page("pages/progress.py").run()
+    import json
+
+    specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    formats = [s["encoding"]["x"]["axis"]["format"] for s in specs if s.get("encoding", {}).get("x")]
+    assert formats and all(f.startswith(month) for f in formats)

@@ -80,3 +80,27 @@ def keep_in_url(lang: str) -> None:
     language the learner first arrived in."""
     if st.query_params.get(LANG_PARAM) != lang:
         st.query_params[LANG_PARAM] = lang
+
+
+def uploader_words(key: str, lang: str, limits: str) -> None:
+    """Write a file uploader's own button and limits line in the learner's language.
+
+    Streamlit 1.67 draws them in English ("Upload", "5MB per file • PNG, JPG") and has no
+    parameter for them (streamlit/streamlit#13500 asks for one), so in Korean a little CSS hides
+    its words and shows ours in their place, scoped to this uploader (`key`). Screen readers still
+    read Streamlit's English words there; everything around the uploader is labelled in Korean.
+    """
+    if lang == "en":
+        return
+    button = t("common.uploader.button", lang).replace('"', "").replace("\\", "")
+    limits = limits.replace('"', "").replace("\\", "")
+    zone = f'.st-key-{key} [data-testid="stFileUploaderDropzone"]'
+    st.html(
+        "<style>"
+        f'{zone} button [data-testid="stMarkdownContainer"] p {{font-size: 0}}'
+        f'{zone} button [data-testid="stMarkdownContainer"] p::after {{content: "{button}"; font-size: 0.875rem}}'
+        f'{zone} [data-testid="stFileUploaderDropzoneInstructions"] span {{font-size: 0}}'
+        f'{zone} [data-testid="stFileUploaderDropzoneInstructions"] span::after'
+        f' {{content: "{limits}"; font-size: 0.875rem}}'
+        "</style>"
+    )

@@ -361,3 +361,9 @@ def test_the_activity_chart_writes_dates_in_the_learners_language(open_page, dat
     specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
     formats = [s["encoding"]["x"]["axis"]["format"] for s in specs if s.get("encoding", {}).get("x")]
     assert formats and all(f.startswith(month) for f in formats)
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_where_the_name_is_typed_it_says_that_on_this_computer_the_name_is_the_way_back(open_page, data_dir, lang):
+    at = open_page("pages/lessons.py", lang=lang)
+    assert t("progress.stored.this_computer.name_note", lang) in [c.value for c in at.sidebar.caption]

@@ -178,7 +178,7 @@ def test_on_a_server_the_private_link_is_shown_right_after_sign_in_and_brings_th
     assert not at.exception
     key = where(at)
     links = [c.value for c in at.main.code]
-    assert links and all(link.endswith(f"?learner={key}") for link in links)
+    assert links and all(link.endswith(f"?lang={lang}&learner={key}") for link in links)  # opens in their language
     assert t("progress.private_link.keep", lang) in texts(at.main.markdown)
     assert t("progress.private_link.secret", lang) in texts(at.main.caption)
     assert any(b.key == "prog_link_saved_page" for b in at.button)
@@ -192,7 +192,7 @@ def test_on_a_server_the_private_link_is_shown_right_after_sign_in_and_brings_th
     assert not back.exception
     assert t("progress.profile.signed_in", lang, name="Mina") in texts(back.sidebar.markdown)
     assert t("progress.private_link.title", lang) in [e.label for e in back.sidebar.expander]
-    assert [c.value for c in back.sidebar.code] == [f"?learner={key}"]  # AppTest has no browser URL
+    assert [c.value for c in back.sidebar.code] == [f"?lang={lang}&learner={key}"]  # AppTest has no browser URL
     assert back.sidebar.button(key="prog_switch").help == t("progress.private_link.switch_help", lang)
 
 
@@ -233,6 +233,6 @@ def test_on_a_server_restoring_an_exported_file_shows_its_private_link(open_page
     at = at.run().button(key="prog_restore").click().run()
     assert not at.exception
     assert where(at) == mina.key
-    assert any(c.value.endswith(f"?learner={mina.key}") for c in at.main.code)
+    assert any(c.value.endswith(f"&learner={mina.key}") for c in at.main.code)
     assert any(b.key == "prog_link_saved_page" for b in at.button)
 

@@ -209,6 +209,8 @@ def name_form(lang: str, where: str) -> None:
         help=stored_text("name_help", lang),
         placeholder="Mina / 민아",
     )
+    # Said where the name is typed, not only in its tooltip: on one laptop the name opens the progress.
+    st.caption(stored_text("name_note", lang))
     st.button(t("progress.profile.start", lang), key=f"prog_start_{where}", on_click=_on_sign_in, args=(where,))
     error = st.session_state.get(f"prog_name_error_{where}")
     if error:

@@ -68,3 +68,26 @@ def test_a_long_text_is_cut_to_the_lab_context_with_the_real_tokenizer(engine):
     assert fitted.cut and fitted.tokens_before > lab.LAB_MAX_CONTEXT
     assert engine.count_tokens(fitted.text) <= lab.LAB_MAX_CONTEXT
     assert text.endswith(fitted.text) and lab.is_readable(fitted.text)
+
+
+def test_greedy_takes_the_real_favourite_in_korean_even_when_it_is_a_piece_of_a_syllable(engine):
+    """After "오늘 점심으로" the model's favourite is a byte piece of a syllable (measured: ' <0xEB><0xA8>',
+    10.7%, the start of 먹); greedy takes it and the model finishes the syllable."""
+    text = "오늘 점심으로"
+    favourite = lab.reshape(pool(engine, text), temperature=1.0, top_k=lab.POOL_SIZE, top_p=1.0).candidates[0]
+    state = lab.generate(
+        lab.Continuation(text),
+        lambda t: pool(engine, t),
+        how="greedy",
+        count=1,
+        temperature=0.7,
+        top_k=lab.POOL_SIZE,
+        top_p=0.9,
+        seed=0,
+        finish_for=lambda t: "".join(engine.stream_completion(t, max_new_tokens=4, temperature=0.0)),
+    )
+    step = state.steps[0]
+    assert step.id == favourite.id and step.raw_prob == favourite.raw_prob  # the real favourite, not the best whole token
+    if not lab.is_readable(favourite.token):
+        assert step.piece == favourite.token
+        assert lab.is_readable(step.token) and step.token.encode().startswith(lab.piece_bytes(favourite.token))

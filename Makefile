@@ -10,7 +10,7 @@ export OMP_WAIT_POLICY := PASSIVE
 export GOMP_SPINCOUNT := 1000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test prepare bench lint clean system-deps llama-wheel llama-cpp llama-server
+.PHONY: run test prepare bench eval lint clean system-deps llama-wheel llama-cpp llama-server
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -81,6 +81,11 @@ test: prepare system-deps lint llama-cpp llama-server
 
 bench: prepare llama-cpp
 	$(BIN)/python -m tutor bench
+
+# Is the tutor right? The question bank's checking half, both languages, the real model; JSON
+# figures (bench/eval.py). Not part of `make test`: it measures, it does not pass or fail.
+eval: prepare llama-cpp
+	$(BIN)/python bench/eval.py $(EVAL_ARGS)
 
 lint: $(VENV)/.deps
 	$(BIN)/ruff check tutor pages tests bench streamlit_app.py

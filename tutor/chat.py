@@ -14,18 +14,24 @@ the question:
 """
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
+import tomllib
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
+from tutor.answer_checks import ExplanationGuard, Verdict, quote_yes_no
 from tutor.config import load_settings
 from tutor.i18n import t
 from tutor.llm.base import Engine, EngineError, QueueStatus
+from tutor.quotes import Quote, pick_quote
 from tutor.retrieval import (
     GROUNDED_THRESHOLD,
+    GROUNDED_THRESHOLDS,
     Hit,
     SearchResult,
     SectionIndex,
@@ -34,6 +40,7 @@ from tutor.retrieval import (
     retrieve,
     section_index,
 )
+from tutor.terms import content_terms, searchable
 
 # Tokens of lesson text put into one prompt. On a 2-core laptop every prompt token costs time
 # before the first word appears (about 6-8 ms each). Measured on 8 grounded questions (4 EN, 4 KO)
@@ -43,6 +50,9 @@ PASSAGE_TOKEN_BUDGET = 200
 MAX_PASSAGES = 3
 # A passage joins the notes only if it scores at least this share of the best one.
 RELATIVE_CUTOFF = 0.6
+# The model explains a quote that is already on screen, in 1 to 3 sentences: a longer budget only
+# gives a small model room to wander.
+EXPLANATION_MAX_TOKENS = 150
 # At most this many earlier messages go back to the model (3 questions and 3 answers).
 MAX_HISTORY_MESSAGES = 6
 # Room left for the template's own tokens (role markers, newlines) that count_tokens misses.
@@ -50,6 +60,7 @@ TEMPLATE_MARGIN_TOKENS = 32
 # What one message adds beyond its text: its role marker and the turn's start and end tokens.
 MESSAGE_OVERHEAD_TOKENS = 4
 
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 # Control characters (newline and tab excepted) and invisible direction overrides, which can make
 # text display differently from what the model reads.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
@@ -105,8 +116,11 @@ def neutralise_markers(text: str) -> str:
 
 
 def answer_language(question: str, ui_lang: str) -> str:
-    """Answer in the language the learner wrote in; when that is unclear, in the UI language."""
-    if question_language(question) == "ko":
+    """Answer in the language the learner wrote in; when that is unclear, in the UI language.
+
+    A question with Korean words in it is Korean, however many English terms it mixes in
+    ("that was a great fall 무슨뜻", "RLHF가 뭐예요"): an English speaker does not write Hangul."""
+    if question_language(question) == "ko" or len(_HANGUL.findall(searchable(question))) >= 2:
         return "ko"
     latin_words = re.findall(r"[A-Za-z]{2,}", question)
     return "en" if len(latin_words) >= 3 else ui_lang
@@ -143,6 +157,32 @@ class AnswerPlan:
     passages: tuple[Hit, ...]  # the best passages, for the no-model fallback
     best_score: float
     threshold: float = GROUNDED_THRESHOLD
+    # The lesson's own sentence(s) that answer the question, shown before the model writes
+    # (grounded answers only), and what that quote answers to a yes/no question.
+    quote: Quote | None = None
+    quote_answer: str | None = None
+    notes: str = ""  # the lesson text given to the model, which its sentences are checked against
+    # True when the learner asked the model anyway about something the lessons don't cover:
+    # the model answers from general knowledge, marked unverified.
+    general: bool = False
+
+    @property
+    def writes(self) -> bool:
+        """Does this plan run the model? Not for a question the lessons don't cover, unless the
+        learner asked for the model's general answer: a tutor that invents is worse than none."""
+        return self.grounded or self.general
+
+    def guard(self) -> ExplanationGuard:
+        """The checks the model's text goes through before it is shown (tutor/answer_checks.py)."""
+        titles = tuple(c.title for c in self.citations) + tuple(c.lesson_title for c in self.citations)
+        return ExplanationGuard(
+            question=self.question,
+            notes=self.notes,
+            quote=self.quote.text if self.quote else "",
+            titles=titles,
+            expected_yes_no=self.quote_answer,
+            check_support=not self.general,
+        )
 
 
 def system_prompt(lang: str) -> str:
@@ -160,8 +200,10 @@ def worked_example(lang: str) -> list[dict[str, str]]:
         "chat.prompt.note_header", lang, n=1,
         lesson=t("chat.prompt.example_lesson", lang), section=t("chat.prompt.example_section", lang),
     )
-    notes = f"{header}\n{t('chat.prompt.example_note', lang)}"
-    question = t("chat.prompt.grounded_user", lang, notes=notes, question=t("chat.prompt.example_question", lang))
+    note = t("chat.prompt.example_note", lang)
+    notes = f"{header}\n{note}"
+    question = t("chat.prompt.grounded_user", lang, notes=notes, quote=_sentences(note)[0],
+                 question=t("chat.prompt.example_question", lang))
     return [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
 
 
@@ -213,13 +255,20 @@ def notes_for(hits: list[Hit], engine: Engine, budget: int, lang: str) -> tuple[
     return "\n\n".join(parts), used
 
 
+def _as_said(message: dict) -> str:
+    """A message as the learner saw it: an answer's quote comes before the model's words."""
+    quote = message.get("quote") or {}
+    text = str(message.get("content") or "")
+    return f"{quote['text']} {text}".strip() if quote.get("text") else text
+
+
 def trim_history(history: list[dict], budget: int, engine: Engine) -> list[dict[str, str]]:
     """The most recent messages that fit `budget` tokens, oldest dropped first, never starting
     with an assistant message (a reply without its question confuses a small model)."""
     recent = [
-        {"role": m["role"], "content": neutralise_markers(str(m["content"]))}
+        {"role": m["role"], "content": neutralise_markers(_as_said(m))}
         for m in history
-        if m.get("role") in ("user", "assistant") and m.get("content") and not m.get("fallback")
+        if m.get("role") in ("user", "assistant") and (m.get("content") or m.get("quote")) and not m.get("fallback")
     ][-MAX_HISTORY_MESSAGES:]
     kept: list[dict[str, str]] = []
     used = 0
@@ -243,27 +292,33 @@ def build_messages(
     *,
     max_new_tokens: int,
     passage_budget: int = PASSAGE_TOKEN_BUDGET,
-) -> tuple[list[dict[str, str]], list[Hit]]:
-    """The chat messages for the model, and the passages that made it into the notes."""
+    quote: str = "",
+) -> tuple[list[dict[str, str]], list[Hit], str]:
+    """The chat messages for the model, the passages that made it into the notes, and the notes.
+
+    A grounded question carries the course notes and the lesson's quote: the model is asked to
+    explain the quote, which is already on screen, not to find the answer itself. Any other
+    question (asked anyway, after the tutor said the lessons don't cover it) goes without notes."""
     system = system_prompt(lang)
     safe_question = neutralise_markers(question)
     example = worked_example(lang) if result.grounded else []
     room = engine.context_window - max_new_tokens - TEMPLATE_MARGIN_TOKENS - engine.count_tokens(system)
     room -= sum(engine.count_tokens(m["content"]) + MESSAGE_OVERHEAD_TOKENS for m in example)
     used: list[Hit] = []
+    notes = ""
     if result.grounded:
         best = result.hits[0].score
         candidates = [h for h in result.hits[:MAX_PASSAGES] if h.score >= best * RELATIVE_CUTOFF]
-        question_cost = engine.count_tokens(safe_question) + 16
+        question_cost = engine.count_tokens(safe_question) + engine.count_tokens(quote) + 40
         notes, used = notes_for(candidates, engine, min(passage_budget, room - question_cost), lang)
-        final = t("chat.prompt.grounded_user", lang, notes=notes, question=safe_question)
+        final = t("chat.prompt.grounded_user", lang, notes=notes, quote=quote, question=safe_question)
     else:
         final = t("chat.prompt.general_user", lang, question=safe_question)
     room -= engine.count_tokens(final)
     messages = [{"role": "system", "content": system}, *example]
     messages += trim_history(history, room, engine)
     messages.append({"role": "user", "content": final})
-    return messages, used
+    return messages, used, notes
 
 
 class TokenEstimate:
@@ -287,20 +342,30 @@ def plan_answer(
     focus: tuple[str, str] | None = None,
     index: SectionIndex | None = None,
     passage_budget: int = PASSAGE_TOKEN_BUDGET,
+    general: bool = False,
 ) -> AnswerPlan:
-    """Retrieve, decide grounded or not, and build the prompt for one question.
+    """Retrieve, decide grounded or not, pick the lesson's quote and build the prompt for one question.
 
     `focus` = (lesson id, section anchor) when the learner asked from a lesson section: that
-    section leads the notes whatever its score. Without an engine (the model failed) the
-    prompt is planned with estimated token counts, so the passages can still be shown.
+    section leads the notes whatever its score. `general` = the learner asked the model anyway
+    about a question the lessons don't cover. Without an engine (the model failed) the prompt is
+    planned with estimated token counts, so the quote and the passages can still be shown.
     """
     engine = engine or TokenEstimate()
     lang = answer_language(question, ui_lang)
     result = retrieve(question, lang, history=history, k=MAX_PASSAGES + 2, index=index)
     if focus:
         result = _with_focus(result, focus, lang, index or section_index())
-    messages, used = build_messages(
-        question, history, result, lang, engine, max_new_tokens=max_new_tokens, passage_budget=passage_budget
+    # The quote answers the message itself; a follow-up too short to say what it asks ("why?")
+    # is read together with the question before it, as retrieval did.
+    asked = question if len(content_terms(question)) >= 2 else result.query
+    if asked is result.query:
+        asked = result.searched or result.query
+    quote = pick_quote(asked, result.hits[:MAX_PASSAGES], lang) if result.grounded else None
+    quote_text = quote.text if quote else ""
+    messages, used, notes = build_messages(
+        question, history, result, lang, engine, max_new_tokens=max_new_tokens, passage_budget=passage_budget,
+        quote=quote_text,
     )
     return AnswerPlan(
         question=question,
@@ -311,6 +376,11 @@ def plan_answer(
         nearest=() if result.grounded else tuple(Citation.of(h) for h in nearest_lessons(result)),
         passages=result.hits[:2],
         best_score=result.best_score,
+        threshold=GROUNDED_THRESHOLDS.get(lang, GROUNDED_THRESHOLD),
+        quote=quote,
+        quote_answer=quote_yes_no(question, quote_text) if quote else None,
+        notes=notes,
+        general=general and not result.grounded,
     )
 
 
@@ -325,10 +395,10 @@ def _with_focus(result: SearchResult, focus: tuple[str, str], lang: str, index: 
     return SearchResult(hits=(pinned,) + others, grounded=True, query=result.query)
 
 
-def not_covered_preface(plan: AnswerPlan) -> str:
-    """What precedes a general answer: the lessons don't cover it, the nearest lessons, a label."""
+def not_covered_text(plan: AnswerPlan) -> str:
+    """What the tutor says to a question the lessons don't cover: that, and the nearest lessons."""
     nearest = ", ".join(f"“{c.lesson_title}”" for c in plan.nearest) or "—"
-    return t("chat.not_covered", plan.lang, lessons=nearest) + "\n\n" + t("chat.general_label", plan.lang) + " "
+    return t("chat.not_covered", plan.lang, lessons=nearest)
 
 
 def fallback_text(plan: AnswerPlan) -> str:
@@ -340,12 +410,40 @@ def fallback_text(plan: AnswerPlan) -> str:
     return "\n\n".join(parts)
 
 
+def quote_record(quote: Quote | None) -> dict | None:
+    """The quote as plain data, for the history and `ask --json`."""
+    return asdict(quote) if quote else None
+
+
+def yes_no_line(plan: AnswerPlan) -> str:
+    """"No." (or "아니요.") before the quote when the lesson's words answer a yes/no question with
+    a plain no: a learner who asked "Is a neuron a parameter?" should not have to work it out."""
+    return t(f"chat.answer_{plan.quote_answer}", plan.lang) if plan.quote_answer else ""
+
+
+def shown_answer(quote: Quote | None, model_text: str, yes_no: str = "") -> str:
+    """The whole answer as a learner reads it: the lesson's quote (after its plain yes or no, if
+    any), then the model's explanation."""
+    parts = [f"**{yes_no}**"] if yes_no else []
+    if quote:
+        parts.append("> " + quote.text.replace("\n", "\n> "))
+    if model_text:
+        parts.append(model_text)
+    return "\n\n".join(parts)
+
+
 def message_record(plan: AnswerPlan, content: str, **extra: object) -> dict:
-    """The history entry for an answer: the chat-template shape plus what the page needs."""
+    """The history entry for an answer: the chat-template shape plus what the page needs.
+
+    `content` is what the model wrote and the checks kept; the quote is stored beside it, and the
+    history the model sees later gets both (see `trim_history`)."""
     return {
         "role": "assistant",
         "content": content,
+        "quote": quote_record(plan.quote),
+        "yes_no": yes_no_line(plan),
         "grounded": plan.grounded,
+        "general": plan.general,
         "citations": [asdict(c) for c in plan.citations],
         "nearest": [asdict(c) for c in plan.nearest],
         "best_score": plan.best_score,
@@ -360,7 +458,11 @@ def message_record(plan: AnswerPlan, content: str, **extra: object) -> dict:
 
 @dataclass
 class AnswerJob:
-    """One answer being written by the model on a background thread.
+    """One answer being written by the model on a background thread, checked as it is written.
+
+    The model's text goes through the plan's guard (tutor/answer_checks.py) one sentence at a
+    time: only sentences that pass reach `parts`, the text the page shows; the others are kept in
+    `verdicts`. A loop stops the model at once.
 
     The page's script run may be interrupted at any moment (a click, a new message, a page
     switch); the generation is not. Each script run follows the job with `follow()`, a fresh
@@ -372,11 +474,15 @@ class AnswerJob:
     produce: Callable[[threading.Event], Iterator[str]]
     stop_event: threading.Event = field(default_factory=threading.Event)
     parts: list[str] = field(default_factory=list)
+    verdicts: list[Verdict] = field(default_factory=list)
+    raw: list[str] = field(default_factory=list)  # everything the model wrote, checked or not
     error: EngineError | None = None
     done: threading.Event = field(default_factory=threading.Event)
     started_at: float = 0.0
-    first_piece_s: float | None = None  # seconds to the first piece, for the benchmark
+    first_piece_s: float | None = None  # seconds to the model's first piece, for the benchmark
+    first_shown_s: float | None = None  # seconds to the first sentence that passed the checks
     stream: Iterator[str] | None = None
+    looped: bool = False  # the checks stopped the model because it repeated itself
 
     def start(self) -> AnswerJob:
         self.started_at = time.perf_counter()
@@ -393,16 +499,29 @@ class AnswerJob:
     def queue_status(self) -> QueueStatus | None:
         """While waiting for the shared model: place in line and rough wait (None once writing)."""
         status_of = getattr(self.stream, "queue_status", None)
-        if self.done.is_set() or self.parts or not callable(status_of):
+        if self.done.is_set() or self.raw or not callable(status_of):
             return None
         return status_of()
 
+    def _take(self, verdicts: list[Verdict]) -> None:
+        for verdict in verdicts:
+            self.verdicts.append(verdict)
+            if verdict.kept:
+                if self.first_shown_s is None:
+                    self.first_shown_s = time.perf_counter() - self.started_at
+                self.parts.append(("" if not self.parts else " ") + verdict.text)
+
     def _run(self) -> None:
+        guard = self.plan.guard()
         try:
             for piece in self.stream:
                 if self.first_piece_s is None:
                     self.first_piece_s = time.perf_counter() - self.started_at
-                self.parts.append(piece)
+                self.raw.append(piece)
+                self._take(guard.feed(piece))
+                if guard.stop_model:
+                    self.looped = True
+                    self.stop_event.set()  # no need to wait for the token limit
                 if self.stop_event.is_set():
                     break
         except EngineError as err:
@@ -410,6 +529,7 @@ class AnswerJob:
         except Exception as err:  # noqa: BLE001 - any model failure becomes a readable message
             self.error = EngineError("generation_failed", f"{type(err).__name__}: {err}")
         finally:
+            self._take(guard.finish())
             self.done.set()
 
     def stop(self) -> None:
@@ -418,14 +538,28 @@ class AnswerJob:
 
     @property
     def stopped(self) -> bool:
-        return self.stop_event.is_set()
+        """Stopped by the learner (a loop the checks cut is not the learner's stop)."""
+        return self.stop_event.is_set() and not self.looped
 
     @property
     def text(self) -> str:
+        """What the checks let through: the model's explanation as shown."""
         return "".join(self.parts)
 
+    @property
+    def left_out(self) -> list[dict[str, str]]:
+        """Sentences the checks kept off the screen, and why (for the "not from the lesson" note)."""
+        return [{"kind": v.kind, "text": v.text} for v in self.verdicts if not v.kept and v.kind != "empty"]
+
+    def checks(self) -> dict[str, int]:
+        """How many sentences each check let through or stopped."""
+        counts: dict[str, int] = {}
+        for v in self.verdicts:
+            counts[v.kind] = counts.get(v.kind, 0) + 1
+        return counts
+
     def follow(self, poll_s: float = 0.1) -> Iterator[str]:
-        """Everything written so far, then what is new every `poll_s`, until the job ends.
+        """Everything shown so far, then what is new every `poll_s`, until the job ends.
 
         Pieces that arrive together are shown together: each piece shown is a message to the
         browser and a redraw there, and on a 2-core laptop those take CPU from the model."""
@@ -448,6 +582,8 @@ def start_answer(
     plan: AnswerPlan, engine: Engine, *, temperature: float, max_new_tokens: int, timeout_s: float
 ) -> AnswerJob:
     """Start the model on `plan` in the background."""
+    if plan.grounded:
+        max_new_tokens = min(max_new_tokens, EXPLANATION_MAX_TOKENS)
 
     def produce(stop: threading.Event) -> Iterator[str]:
         return engine.stream_chat(
@@ -460,49 +596,78 @@ def start_answer(
 # --- one question, no page: what `python -m tutor ask` calls (tutor/chat_cli.py) -------------
 
 
-def ask(question: str, lang: str = "en", *, engine: Engine | None = None, temperature: float = 0.0) -> dict:
-    """Answer one question from the lessons: {"answer", "citations", "grounded"} (plus "error" and
-    "error_code" when something went wrong).
+def ask(
+    question: str,
+    lang: str = "en",
+    *,
+    engine: Engine | None = None,
+    temperature: float = 0.0,
+    history: list[dict] | None = None,
+    anyway: bool = False,
+    use_model: bool = True,
+) -> dict:
+    """Answer one question from the lessons, through the same pipeline as the chat page.
 
-    Without an engine the installed default model is loaded. If the model fails, the answer is
-    the best lesson passages and "error" says why.
+    Returns {"answer", "quote", "model_text", "checks", "left_out", "citations", "grounded"}
+    (plus "error" and "error_code" when something went wrong). `answer` is what a learner reads:
+    the lesson's quote, then the model's checked explanation. A question the lessons don't cover
+    gets no model text unless `anyway` (the chat's "ask the model anyway" button); with
+    `use_model` False no model runs at all (the quote alone, for fast evaluation). Without an
+    engine the installed default model is loaded; if it fails, the quote and the best lesson
+    passages stand in and "error" says why.
     """
     settings = load_settings()
+    history = history or []
     cleaned = clean_message(question, settings.max_message_chars)
     if not cleaned.ok:
         why = t(f"chat.refused.{cleaned.problem}", lang, limit=settings.max_message_chars, length=len(cleaned.text))
-        return {"answer": "", "citations": [], "grounded": False, "error": why, "error_code": "bad_input"}
+        return {"answer": "", "quote": None, "model_text": "", "checks": {}, "left_out": [], "citations": [],
+                "grounded": False, "error": why, "error_code": "bad_input"}
+    started = time.perf_counter()
+    plan = plan_answer(cleaned.text, history, lang, engine or TokenEstimate(),
+                       max_new_tokens=settings.max_new_tokens, general=anyway)
+    first_text_s = time.perf_counter() - started
     error: EngineError | None = None
-    if engine is None:
+    if engine is None and plan.writes and use_model:
         try:
             from tutor.llm import load_engine  # imported late: torch is slow to import
 
             engine = load_engine(settings.model)
+            plan = plan_answer(cleaned.text, history, lang, engine, max_new_tokens=settings.max_new_tokens,
+                               general=anyway)
         except EngineError as err:
             error = err
-    plan = plan_answer(cleaned.text, [], lang, engine, max_new_tokens=settings.max_new_tokens)
-    if engine is not None and error is None:
-        job = start_answer(
-            plan,
-            engine,
-            temperature=temperature,
-            max_new_tokens=settings.max_new_tokens,
-            timeout_s=settings.generation_timeout_s,
-        )
+    job: AnswerJob | None = None
+    if plan.writes and use_model and engine is not None and error is None:
+        job = start_answer(plan, engine, temperature=temperature, max_new_tokens=settings.max_new_tokens,
+                           timeout_s=settings.generation_timeout_s)
         job.wait()
         error = job.error
-        answer = job.text.strip()
+    model_text = job.text.strip() if job else ""
+    if plan.grounded:
+        answer = shown_answer(plan.quote, model_text, yes_no_line(plan))
+        if error is not None:
+            answer = shown_answer(plan.quote, "", yes_no_line(plan)) + "\n\n" + fallback_text(plan)
     else:
-        answer = ""
-    if error is not None:
-        answer = fallback_text(plan)
-    elif not plan.grounded:
-        answer = not_covered_preface(plan) + answer
+        answer = not_covered_text(plan)
+        if plan.general and model_text:
+            answer += "\n\n" + t("chat.general_label", plan.lang) + " " + model_text
     shown = plan.citations if plan.grounded else plan.nearest
+    if plan.quote and not any((c.lesson, c.section) == (plan.quote.lesson, plan.quote.section) for c in shown):
+        shown = (Citation(plan.quote.lesson, plan.quote.section, plan.quote.section_title,
+                          plan.quote.lesson_title, plan.quote.score), *shown)
     out: dict = {
-        "answer": answer,
+        "answer": answer.strip(),
+        "quote": quote_record(plan.quote),
+        "model_text": model_text,
+        "checks": job.checks() if job else {},
+        "left_out": job.left_out if job else [],
         "citations": [{"lesson": c.lesson, "section": c.section, "score": c.score} for c in shown],
         "grounded": plan.grounded,
+        "lang": plan.lang,
+        "first_text_s": round(first_text_s, 4),
+        "first_model_piece_s": round(job.first_piece_s, 3) if job and job.first_piece_s is not None else None,
+        "model_s": round(time.perf_counter() - job.started_at, 3) if job else None,
     }
     if error is not None:
         out["error"] = str(error)
@@ -522,18 +687,28 @@ class Starter:
     section: str
 
 
+STARTERS_FILE = Path(__file__).resolve().parent.parent / "content" / "starters.toml"
+
+
+@functools.cache
+def _starters() -> dict[str, list[Starter]]:
+    """The questions of content/starters.toml by language (learners' wording, one section each)."""
+    with open(STARTERS_FILE, "rb") as f:
+        data = tomllib.load(f)
+    return {lang: [Starter(r["question"], r["lesson"], r["section"]) for r in rows] for lang, rows in data.items()}
+
+
 def starter_questions(lang: str, count: int = 4) -> list[Starter]:
-    """Questions from lessons spread over the course: each about a lesson's first real section."""
+    """Questions spread over the course: one from every few lessons, in course order."""
     from tutor.lessons import course
 
-    lessons = course().in_language(lang)
+    order = {lesson.id: lesson.order for lesson in course().in_language(lang)}
+    by_lesson: dict[str, Starter] = {}
+    for starter in _starters().get(lang, []):
+        if starter.lesson in order:
+            by_lesson.setdefault(starter.lesson, starter)
+    lessons = sorted(by_lesson, key=order.__getitem__)
     if not lessons:
         return []
     step = max(1, len(lessons) // count)
-    picked = list(lessons[::step])[:count]
-    starters = []
-    for lesson in picked:
-        section = next((s for s in lesson.sections if s.anchor != "key-ideas"), lesson.sections[0])
-        text = t("chat.starter", lang, lesson=lesson.title, section=section.title)
-        starters.append(Starter(text, lesson.id, section.anchor))
-    return starters
+    return [by_lesson[lesson] for lesson in lessons[::step]][:count]

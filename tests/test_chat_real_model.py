@@ -1,4 +1,5 @@
-"""The tutor with the real default model: grounded answers that use the cited section's key term."""
+"""The tutor with the real default model: the lesson's quote holds the section's key term, and what
+the model adds is its own text, checked."""
 from __future__ import annotations
 
 import re
@@ -27,15 +28,19 @@ def engine(real_engine):
 
 
 @pytest.mark.parametrize("question, lang, lesson, term", CASES, ids=[c[0] for c in CASES])
-def test_grounded_answer_cites_the_lesson_and_uses_its_key_term(engine, question, lang, lesson, term):
+def test_grounded_answer_quotes_the_lesson_and_the_model_adds_only_checked_sentences(engine, question, lang,
+                                                                                      lesson, term):
     plan = plan_answer(question, [], lang, engine, max_new_tokens=120)
-    assert plan.grounded
-    assert lesson in [c.lesson for c in plan.citations]
+    assert plan.grounded and plan.quote is not None
+    assert plan.quote.lesson == lesson and lesson in [c.lesson for c in plan.citations]
     job = start_answer(plan, engine, temperature=0.0, max_new_tokens=120, timeout_s=600)
     assert job.wait(660)
     assert job.error is None, job.error
-    answer = job.text
-    assert term.lower() in answer.lower(), answer
-    if lang == "ko":  # answered in Korean: most letters are Hangul
-        letters = re.findall(r"[^\W\d_]", answer)
-        assert sum("\uac00" <= c <= "\ud7a3" for c in letters) / max(1, len(letters)) > 0.5, answer
+    shown = plan.quote.text + " " + job.text
+    assert term.lower() in shown.lower(), shown
+    assert not job.looped and "echo" not in [v.kind for v in job.verdicts if v.kept]
+    said = "".join(job.raw)
+    assert job.text.replace(" ", "") in said.replace(" ", "") or not job.text, "shown sentences are the model's own"
+    if lang == "ko" and job.text:  # explained in Korean: most letters are Hangul
+        letters = re.findall(r"[^\W\d_]", job.text)
+        assert sum("\uac00" <= c <= "\ud7a3" for c in letters) / max(1, len(letters)) > 0.5, job.text

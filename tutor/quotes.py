@@ -3,8 +3,8 @@ starts with.
 
 Retrieval (tutor/retrieval.py) finds the sections that match a question; a section is long, and
 its first sentence is often not the one that answers. Here every sentence of the best sections
-is scored against the question, and the best one (with its neighbour when it needs one) is quoted
-word for word. The score adds up a few plain signals, each easy to check by hand:
+is scored against the question, and the best one, with the sentences around it that finish its
+thought, is quoted word for word. The score adds up a few plain signals, each easy to check by hand:
 
 - **coverage**: the share of the question's content words the sentence contains (most weight);
 - **section**: how well its section matched the question, relative to the best section;
@@ -30,9 +30,14 @@ W_COVERAGE = 1.0
 W_SECTION = 0.8
 W_POSITION = 0.0
 W_KIND = 0.3
-# The quote is the best sentence and its better neighbour, within this many characters.
-WINDOW = True
-MAX_QUOTE_CHARS = 420
+# The quote is the best sentence with the sentences around it that finish its thought: up to
+# QUOTE_AFTER after it (the lesson often states a point, then explains it) and QUOTE_BEFORE before
+# it (what it points back to), within MAX_QUOTE_CHARS. On the tuning half, the best sentence with
+# its better neighbour stated the key fact for 58% (en) / 46% (ko) of questions; this window, for
+# 65% / 61%, at about 370 / 175 characters a quote (Korean sentences are shorter).
+QUOTE_BEFORE = 1
+QUOTE_AFTER = 3
+MAX_QUOTE_CHARS = 500
 
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _SKIP_BLOCK = re.compile(r"^\s*(?:\||```|\[\[|#|<)")
@@ -111,6 +116,20 @@ def _score(question: str, asked: list[str], c: _Candidate, best_section: float) 
     )
 
 
+def _window(best: _Candidate, section: list[_Candidate]) -> list[_Candidate]:
+    """The best sentence and its neighbours in the section (see QUOTE_AFTER), in lesson order."""
+    at = {c.position: c for c in section}
+    parts, length = [best], len(best.markdown)
+    for step, limit in ((1, QUOTE_AFTER), (-1, QUOTE_BEFORE)):
+        for offset in range(1, limit + 1):
+            nxt = at.get(best.position + step * offset)
+            if nxt is None or length + len(nxt.markdown) > MAX_QUOTE_CHARS:
+                break
+            parts.append(nxt)
+            length += len(nxt.markdown)
+    return sorted(parts, key=lambda c: c.position)
+
+
 def pick_quote(question: str, hits: list[Hit] | tuple[Hit, ...], lang: str, *, sections: int = 3) -> Quote | None:
     """The lesson sentence(s) that best answer `question`, from the first `sections` hits."""
     asked = content_terms(question)
@@ -127,18 +146,7 @@ def pick_quote(question: str, hits: list[Hit] | tuple[Hit, ...], lang: str, *, s
         key=lambda x: (-x[0], x[1]),
     )
     score, _, best = scored[0]
-    same_section = {c.position: c for c in candidates if c.hit is best.hit}
-    # A sentence rarely answers alone: the one after it often finishes the thought ("This is called
-    # overfitting." -> "The cure is data."), and the one before it may be what it points back to.
-    # The better-scoring neighbour joins it, when the two fit in a short quote.
-    by_score = {id(c): sc for sc, _, c in scored}
-    neighbours = [same_section.get(best.position + 1), same_section.get(best.position - 1)] if WINDOW else []
-    neighbours = [c for c in neighbours if c is not None and len(c.markdown) + len(best.markdown) < MAX_QUOTE_CHARS]
-    parts = [best]
-    if neighbours:
-        partner = max(neighbours, key=lambda c: (by_score[id(c)], c.position > best.position))
-        parts = sorted([best, partner], key=lambda c: c.position)
-    text = " ".join(c.markdown for c in parts)
+    text = " ".join(c.markdown for c in _window(best, [c for c in candidates if c.hit is best.hit]))
     p = best.hit.passage
     return Quote(text=text, lesson=p.lesson, section=p.section, lesson_title=p.lesson_title,
                  section_title=p.title, score=score)

@@ -306,6 +306,22 @@ def search_query(message: str, history: list[dict] | None = None) -> str:
     return message
 
 
+# A request for the tutor to *do* something ("write me a poem", "추천해 줘") rather than explain
+# it. The lessons use such words too ("a model can write a poem"), so a request that names no
+# course concept is not counted as covered, however its words match.
+_TASK_REQUEST = re.compile(
+    r"^\W*(?:please\s+|can you\s+|could you\s+)?(?:write|compose|draw|make|create|generate|recommend|"
+    r"plan|book|translate|give me (?:a|an|some) (?!example|definition))\b"
+    r"|(?:써|만들어|그려|추천해|짜|번역해|예약해|계획해)\s?(?:줘|주세요|줄래|줄래요|줘요)",
+    re.IGNORECASE,
+)
+
+
+def is_task_request(message: str) -> bool:
+    """"Write me a poem about my dog" or "맛집 추천해 줘": a task, not a question about the course."""
+    return bool(_TASK_REQUEST.search(message.strip()))
+
+
 def retrieve(
     message: str,
     lang: str,
@@ -328,6 +344,8 @@ def retrieve(
         named = any(h.bonus > 0 for h in hits)
         grounded = match >= GROUNDED_THRESHOLDS.get(lang, GROUNDED_THRESHOLD) or (
             named and match >= CONCEPT_THRESHOLDS.get(lang, GROUNDED_THRESHOLD))
+        if is_task_request(message) and not named:
+            grounded = False
     return SearchResult(hits=hits, grounded=grounded, query=query, searched=searched)
 
 

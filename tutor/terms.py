@@ -22,7 +22,11 @@ STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | frozenset(
     "어떻게 어떤 무엇 무엇인가요 무엇을 무엇이 무엇인지 뭐 뭐예요 뭐야 뭔가요 뭐가 뭘 뭐고 왜 왜요 어때요 어때 "
     "알려 줘 주세요 줄래요 해 해요 해줘 설명해 설명해줘 설명해 주세요 궁금해요 있어요 있나요 돼요 되나요 인가요 "
     "건가요 거예요 이에요 예요 수 것 그 이 저 좀 더 잘 다 하는 하면 하나요 할까 할까요 어디 언제 누가 누구 "
-    "쉽게 말해 간단히 자세히 정말 진짜 그냥 대해 대해서 관해 관한 관해서 바꾸나요 바뀌나요 달라지나요".split()
+    "쉽게 말해 간단히 자세히 정말 진짜 그냥 대해 대해서 관해 관한 관해서 바꾸나요 바뀌나요 달라지나요 "
+    # how learners write when they type fast: casual question endings and fillers
+    "뭐임 뭐지 뭐냐 뭐죠 뭔데 뭔지 뭐에요 왜임 어케 맞지 맞죠 맞아 맞나요 맞아요 거야 거지 건지 건데 거임 "
+    "결국 그럼 그러면 혹시 아니면 아님 이거 그거 저거 걍 "
+    "actually just stuff thing things kind sort basically exactly literally gonna wanna pls plz hey ok okay lol".split()
 )
 # Korean particles, then verb endings, stripped to find a word's stem ("환각이란" -> "환각",
 # "바뀌어요" -> "바뀌"). Longest first, so "에서는" goes before "는".

@@ -41,10 +41,17 @@ def test_korean_page_answers_with_korean_prompt(open_page, fake_engine):
     assert "한국어" in fake_engine.calls[-1]["messages"][0]["content"]
 
 
-def test_starter_questions_show_on_an_empty_chat_and_ask_when_clicked(open_page, fake_engine):
-    at = open_page(PAGE, lang="en")
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_starter_questions_show_on_an_empty_chat_and_ask_when_clicked(open_page, fake_engine, lang):
+    import tomllib
+
+    from tutor.chat import STARTERS_FILE
+
+    written = {row["question"] for row in tomllib.loads(STARTERS_FILE.read_text(encoding="utf-8"))[lang]}
+    at = open_page(PAGE, lang=lang)
     starter = at.button(key="chat_starter_0")
     label = starter.label
+    assert label in written, "a question as learners write it (content/starters.toml), not a template"
     starter.click().run()
     assert not at.exception
     assert _history(at)[0]["content"] == label

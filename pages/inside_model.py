@@ -14,6 +14,7 @@ import streamlit as st
 
 from tutor.config import load_settings
 from tutor.i18n import t
+from tutor.inside import VIEWS
 from tutor.inside import model as inside_model
 from tutor.inside.model import MAX_TOKENS, InsideModel, InsideRegistry, TextRefused
 from tutor.llm.base import EngineError
@@ -22,7 +23,6 @@ from tutor.ui.model import chosen_model, error_text
 from tutor.ui.pages import lesson_link
 from tutor.ui.state import copy_back, keep_widget
 
-VIEWS = ("attention", "lens", "map")
 LESSONS = {  # view -> (lesson id, section anchor)
     "attention": ("what-gpt-means", "attention"),
     "lens": ("neural-networks", "layers"),

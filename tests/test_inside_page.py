@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import parse_qs
 
 import pyarrow as pa
 import pytest
@@ -171,3 +172,22 @@ def test_with_a_model_server_the_page_says_it_needs_the_local_model(open_page, f
     assert not at.exception
     assert t("inside.needs_local", lang) in [i.value for i in at.info]
     assert inside.opened == []
+
+
+LESSON_VIEWS = {"text-and-meaning": "map", "neural-networks": "lens", "what-gpt-means": "attention"}  # issue 17
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("lesson, view", LESSON_VIEWS.items())
+def test_a_lesson_links_to_its_view_and_the_link_opens_that_view(open_page, fake_engine, inside, lesson, view, lang):
+    at = open_page("pages/lessons.py", lang=lang, query={"lesson": lesson})
+    assert not at.exception
+    links = [x.proto for x in at.main.get("page_link") if x.proto.page == "inside_model"]
+    assert [x.query_string for x in links] == [f"view={view}"]
+    assert t(f"inside.views.{view}", lang) in links[0].label
+    # following it: the page opens at that view, and only that view runs
+    at = open_view(open_page, parse_qs(links[0].query_string)["view"][0], lang)
+    assert not at.exception
+    shown = texts(at)
+    assert t(f"inside.fig.{view}.what", lang) in shown
+    assert not any(t(f"inside.fig.{other}.what", lang) in shown for other in VIEWS if other != view)

@@ -1,7 +1,7 @@
 """The lesson engine: front matter, sections, anchors, markers, and polite errors."""
 import pytest
 
-from tutor.lessons import LessonError, load_course, parse_lesson
+from tutor.lessons import LessonError, load_course, parse_lesson, try_target
 
 GOOD = """+++
 id = "demo"
@@ -56,6 +56,13 @@ def test_markers_become_blocks_but_not_inside_code_fences():
     assert "## not a heading inside code" in lesson.sections[1].text
 
 
+def test_a_try_marker_can_name_one_view_of_a_page():
+    lesson = parse_lesson(GOOD.replace("[[try:lab]]", "[[try:inside/map]]"), lang="en")
+    assert lesson.try_links == ["inside/map"]
+    assert try_target("inside/map") == ("inside", "map")
+    assert try_target("lab") == ("lab", None)
+
+
 @pytest.mark.parametrize(
     "broken, message",
     [
@@ -67,6 +74,8 @@ def test_markers_become_blocks_but_not_inside_code_fences():
         ("+++\nid='x'\norder=1\ntitle='t'\nsummary='s'\n+++\n## A {#a}\n## B {#a}\n", "duplicate"),
         ("+++\nid='x'\norder=1\ntitle='t'\nsummary='s'\nrelated=['nowhere']\n+++\n## A {#a}\n", "related page"),
         ("+++\nid='x'\norder=1\ntitle='t'\nsummary='s'\n+++\n## A {#a}\n[[try:nowhere]]\n", "names no page"),
+        ("+++\nid='x'\norder=1\ntitle='t'\nsummary='s'\n+++\n## A {#a}\n[[try:inside/nowhere]]\n", "names no view"),
+        ("+++\nid='x'\norder=1\ntitle='t'\nsummary='s'\n+++\n## A {#a}\n[[try:lab/map]]\n", "names no view"),
         ("+++\nid='x'\norder=1\ntitle='t'\nsummary='s'\n+++\nonly intro\n", "no '## Title"),
     ],
 )

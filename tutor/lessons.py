@@ -25,6 +25,7 @@ A lesson file `content/<lang>/NN-<id>.md` looks like this:
 
     [[figure:nested-layers]]       # drawn by a registered function (tutor.figures)
     [[try:classifiers]]            # a link to the page where the learner can try it
+    [[try:inside/map]]             # ... opened at one of its views (see PAGE_VIEWS)
 
 Sections are `##` headings with an explicit `{#anchor}`, so links and the tutor's citations stay
 stable across languages and edits. Markers stand alone on their line.
@@ -36,6 +37,8 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tutor.inside import VIEWS as INSIDE_VIEWS
 
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 
@@ -50,6 +53,8 @@ PAGE_IDS: tuple[str, ...] = (
     "prompting",
     "progress",
 )
+# Pages with views a link can open directly ([[try:inside/map]] -> the page at ?view=map).
+PAGE_VIEWS: dict[str, tuple[str, ...]] = {"inside": INSIDE_VIEWS}
 
 _HEADING = re.compile(r"^##\s+(?P<title>.+?)\s*\{#(?P<anchor>[a-z0-9][a-z0-9-]*)\}\s*$")
 _BAD_HEADING = re.compile(r"^##\s+")
@@ -65,7 +70,7 @@ class Block:
     """A piece of a section: Markdown text, a figure, or a "try it" link."""
 
     kind: str  # "markdown" | "figure" | "try"
-    value: str  # the Markdown text, the figure name, or the page id
+    value: str  # the Markdown text, the figure name, or the page id (with "/view" for a page's view)
 
 
 @dataclass(frozen=True)
@@ -137,6 +142,12 @@ def _split_front_matter(raw: str, where: str) -> tuple[dict, str, int]:
     except tomllib.TOMLDecodeError as err:
         raise LessonError(f"{where}: front matter is not valid TOML: {err}") from err
     return meta, "\n".join(lines[end + 1 :]), end + 2
+
+
+def try_target(value: str) -> tuple[str, str | None]:
+    """A try marker's page id and view: "inside/map" -> ("inside", "map"), "lab" -> ("lab", None)."""
+    page, _, view = value.partition("/")
+    return page, view or None
 
 
 def _blocks(lines: list[str]) -> tuple[Block, ...]:
@@ -235,9 +246,12 @@ def parse_lesson(raw: str, *, lang: str, path: str = "<text>") -> Lesson:
         quiz=_quiz(meta, path),
         path=path,
     )
-    for page in lesson.try_links:
-        if page.split("/")[0] not in PAGE_IDS:
-            raise LessonError(f"{path}: [[try:{page}]] names no page; use one of {PAGE_IDS}")
+    for link in lesson.try_links:
+        page, view = try_target(link)
+        if page not in PAGE_IDS:
+            raise LessonError(f"{path}: [[try:{link}]] names no page; use one of {PAGE_IDS}")
+        if view is not None and view not in PAGE_VIEWS.get(page, ()):
+            raise LessonError(f"{path}: [[try:{link}]] names no view of '{page}'; use one of {PAGE_VIEWS.get(page, ())}")
     for q in lesson.quiz:
         if lesson.section(q.section) is None:
             raise LessonError(f"{path}: quiz {q.id} points at unknown section '{q.section}'")

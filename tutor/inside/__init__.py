@@ -4,3 +4,6 @@ Plain functions over one `InsideModel` (tutor.inside.model), written to be read 
 5, 6 and 10: `attention.attention_table`, `lens.guess_after_every_layer`, `embeddings.neighbours`
 and `embeddings.word_map`. Importing this package does not import torch or load any weights.
 """
+
+# The page's views, in tab order; a link opens one with ?view=<name> (lessons: [[try:inside/map]]).
+VIEWS: tuple[str, ...] = ("attention", "lens", "map")

@@ -7,7 +7,7 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from tutor.i18n import t
-from tutor.lessons import Block, Lesson, Section
+from tutor.lessons import Block, Lesson, Section, try_target
 from tutor.ui.figures import render_figure
 from tutor.ui.pages import BY_ID, page_link, page_title
 
@@ -21,9 +21,20 @@ def _render_blocks(blocks: tuple[Block, ...], lang: str) -> None:
         elif block.kind == "figure":
             render_figure(block.value, lang)
         elif block.kind == "try":
-            page_id = block.value.split("/")[0]
-            if page_id in BY_ID:
-                page_link(page_id, lang, label=t("lessons.try_it", lang, page=page_title(page_id, lang)))
+            try_link(block.value, lang)
+
+
+def try_link(value: str, lang: str) -> None:
+    """A "try it" link; "inside/map" opens the page at that view (the page reads ?view=)."""
+    page_id, view = try_target(value)
+    if page_id not in BY_ID:
+        return
+    if view is None:
+        page_link(page_id, lang, label=t("lessons.try_it", lang, page=page_title(page_id, lang)))
+    else:
+        # a page's view names live with the page's own strings: content/ui/<page id>.toml, [views]
+        label = t("lessons.try_it_view", lang, page=page_title(page_id, lang), view=t(f"{page_id}.views.{view}", lang))
+        page_link(page_id, lang, label=label, view=view)
 
 
 def _ask_about(lesson: Lesson, section: Section, lang: str) -> None:

@@ -10,7 +10,8 @@ the item's `accept` phrasings appears in what the learner reads), makes none of 
 opposite of the right answer. These checks are this script's own, written apart from the
 tutor's guards (tutor/answer_checks.py), so the guards are not marking their own work.
 
-    .venv/bin/python bench/eval.py                      # checking half, both languages, real model
+    .venv/bin/python bench/eval.py                      # checking half, both languages, as the chat answers
+    .venv/bin/python bench/eval.py --explain            # ... with the model's explanation of each quote
     .venv/bin/python bench/eval.py --split tune --no-model   # retrieval and quote only: seconds
     .venv/bin/python bench/eval.py --out answers.jsonl       # every answer, for the reading pass
 
@@ -109,7 +110,8 @@ def score(item: dict, out: dict, legacy: bool) -> dict:
     cited = {f"{c['lesson']}#{c['section']}" for c in out.get("citations", [])}
     row = {"id": item["id"], "lang": item["lang"], "kind": item["kind"], "split": item["split"],
            "style": item.get("style", ""), "question": item["question"], "grounded": grounded,
-           "answer": answer, "model_text": model_text, "quote": (out.get("quote") or {}).get("text", ""),
+           "answer": answer, "model_text": model_text, "model_raw": out.get("model_raw", ""),
+           "quote": (out.get("quote") or {}).get("text", ""),
            "cited": sorted(cited), "error": out.get("error_code")}
     if item["kind"] != "on_topic":
         row["model_wrote"] = bool(model_text.strip())
@@ -166,6 +168,8 @@ def main() -> int:
     parser.add_argument("--split", choices=("tune", "check", "all"), default="check")
     parser.add_argument("--lang", choices=("en", "ko", "both"), default="both")
     parser.add_argument("--no-model", action="store_true", help="retrieval and quote only (no answer written)")
+    parser.add_argument("--explain", action="store_true",
+                        help="score answers with the model's explanation (the chat's 'explain in other words')")
     parser.add_argument("--limit", type=int, default=0, help="at most this many items per language (0 = all)")
     parser.add_argument("--out", type=Path, help="write every scored answer here, one JSON object a line")
     args = parser.parse_args()
@@ -195,7 +199,8 @@ def main() -> int:
             if legacy:
                 out = ask(item["question"], lang, engine=engine)
             else:
-                out = ask(item["question"], lang, engine=engine, history=history, use_model=not args.no_model)
+                out = ask(item["question"], lang, engine=engine, history=history, use_model=not args.no_model,
+                          explain=args.explain)
             row = score(item, out, legacy)
             row["seconds"] = round(time.perf_counter() - started, 3)
             row["first_text_s"] = out.get("first_text_s")
@@ -210,7 +215,7 @@ def main() -> int:
     report = {
         "split": args.split,
         "model": "none (retrieval and quote only)" if args.no_model else getattr(engine, "name", "?"),
-        "pipeline": "legacy" if legacy else "quote-first",
+        "pipeline": "legacy" if legacy else ("quote-first + explanation" if args.explain else "quote-first"),
         "load_avg": os.getloadavg()[0],
         "by_language": {lang: summarise([r for r in rows if r["lang"] == lang]) for lang in langs},
     }

@@ -10,6 +10,7 @@ import streamlit as st
 
 from tutor.chat import (
     AnswerJob,
+    as_said,
     clean_message,
     fallback_text,
     message_record,
@@ -42,9 +43,9 @@ st.session_state.setdefault(JOB_KEY, None)
 
 
 def enqueue(text: str, focus: tuple[str, str] | None = None, *, temperature: float | None = None,
-            general: bool = False) -> None:
+            general: bool = False, explain: bool = False) -> None:
     st.session_state[QUEUE_KEY].append({"text": text, "focus": focus, "temperature": temperature,
-                                        "general": general})
+                                        "general": general, "explain": explain})
 
 
 def ask_anyway(index: int) -> None:
@@ -55,6 +56,16 @@ def ask_anyway(index: int) -> None:
         question = past[index - 1]
         del past[index - 1 : index + 1]
         enqueue(question["content"], general=True)
+
+
+def explain_answer(index: int) -> None:
+    """The learner wants the quote explained in other words: the answer is asked again, this time
+    with the small model's checked explanation under the same quote."""
+    past = st.session_state[HISTORY_KEY]
+    if 1 <= index < len(past) and past[index - 1]["role"] == "user":
+        question = past[index - 1]
+        del past[index - 1 : index + 1]
+        enqueue(question["content"], question.get("focus"), explain=True)
 
 
 def stop_answer() -> None:
@@ -75,11 +86,12 @@ def regenerate() -> None:
     """Ask the last question again, a little more freely (at temperature 0 it would repeat itself)."""
     past = st.session_state[HISTORY_KEY]
     if len(past) >= 2 and past[-1]["role"] == "assistant" and past[-2]["role"] == "user":
-        past.pop()
+        answer = past.pop()
         question = past.pop()
         creativity = max(float(st.session_state.get(TEMPERATURE_KEY, 0.3)), 0.7)
         st.session_state[QUEUE_KEY].insert(0, {"text": question["content"], "focus": question.get("focus"),
-                                               "temperature": creativity})
+                                               "temperature": creativity, "explain": bool(answer.get("explained")),
+                                               "general": bool(answer.get("general"))})
 
 
 # --- drawing ----------------------------------------------------------------------------------
@@ -168,8 +180,11 @@ def answer_ui(message: dict, index: int | None = None) -> None:
     if message["content"]:
         st.caption(t("chat.model_label", lang))
         st.markdown(message["content"])
-    elif message.get("quote") and not message.get("error"):
+    elif message.get("explained") and message.get("quote") and not message.get("error"):
         st.caption(t("chat.nothing_kept", lang))
+    elif index is not None and message.get("quote"):
+        st.button(t("chat.explain", lang), key=f"chat_explain_{index}", icon=":material/record_voice_over:",
+                  help=t("chat.explain_help", lang), on_click=explain_answer, args=(index,))
     after_answer_ui(message)
 
 
@@ -242,19 +257,20 @@ def answer_next(item: dict) -> None:
     history.append(question)
     with st.chat_message("user"):
         st.markdown(item["text"])
-    general = bool(item.get("general"))
+    general, explain = bool(item.get("general")), bool(item.get("explain"))
     plan = plan_answer(item["text"], earlier, lang, None, max_new_tokens=settings.max_new_tokens, focus=focus,
-                       general=general)
+                       general=general, explain=explain)
     engine = None
     if plan.writes:  # the model is loaded only for an answer it will write
         engine = get_engine(lang)  # None after a polite error: then the quote and passages stand in
         if engine is not None:
             plan = plan_answer(item["text"], earlier, lang, engine, max_new_tokens=settings.max_new_tokens,
-                               focus=focus, general=general)
+                               focus=focus, general=general, explain=explain)
     if focus and plan.citations:
         question["focus_title"] = plan.citations[0].title
     if not plan.writes:
-        # Not covered by the lessons: say so, with the nearest sections. No model text.
+        # The lesson's quote (or, not covered by the lessons, that and the nearest sections); no
+        # model text unless the learner asks for it with the buttons under the answer.
         record = message_record(plan, "")
         history.append(record)
         with st.chat_message("assistant"):
@@ -334,11 +350,13 @@ if refused:
         st.code(refused, language=None, wrap_lines=True)
 
 if history and history[-1]["role"] == "assistant" and st.session_state[JOB_KEY] is None:
+    last = history[-1]
     left, right = st.columns([1, 1], gap="small", width=320)
-    left.button(t("chat.regenerate", lang), key="chat_regenerate", icon=":material/refresh:", on_click=regenerate)
+    if last.get("explained") or last.get("general"):  # only the model's words can come out differently
+        left.button(t("chat.regenerate", lang), key="chat_regenerate", icon=":material/refresh:", on_click=regenerate)
     with right.popover(t("chat.copy", lang), icon=":material/content_copy:"):
         st.caption(t("chat.copy_help", lang))
-        st.code(history[-1]["content"], language=None, wrap_lines=True)
+        st.code(as_said(last), language=None, wrap_lines=True)
 
 if not history and not queue:
     st.write(t("chat.starters_title", lang))

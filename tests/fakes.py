@@ -106,3 +106,11 @@ class FakeEngine:
 
     def apply_chat_template(self, messages):
         return "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages) + "<|im_start|>assistant\n"
+
+
+def ask_and_explain(at, question: str):
+    """On the tutor page: ask `question`, then press "Explain it in other words" under its answer
+    (the model writes only on that click; the answer itself is the lesson's quote)."""
+    at.chat_input[0].set_value(question).run()
+    index = len(at.session_state["chat_history"]) - 1
+    return at.button(key=f"chat_explain_{index}").click().run()

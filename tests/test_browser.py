@@ -142,22 +142,28 @@ def test_inside_the_model_draws_each_view_and_a_heatmap_cell_shows_its_weight(br
 
 @pytest.mark.parametrize("lang, question", [("en", "what does temprature do"), ("ko", "온도를 높이면 어떻게 되나요?")])
 def test_the_tutor_shows_the_lessons_words_first_then_its_checked_explanation(browser, app_url, lang, question):
-    """Asked in a learner's words (typo included) on the real model: the lesson's quote, marked as
-    the lesson's, stands above whatever the model adds, which is marked as the model's."""
+    """Asked in a learner's words (typo included): the answer is the lesson's quote, marked as the
+    lesson's; asked to explain, the real model's checked words follow it, marked as the model's."""
     page = browser.new_page(viewport={"width": 1280, "height": 1400}, locale="en-US" if lang == "en" else "ko-KR")
     page.goto(f"{app_url}/tutor_chat?lang={lang}")
     wait_until_idle(page)
     box = page.locator('[data-testid="stChatInputTextArea"]')
     box.fill(question)
     box.press("Enter")
-    wait_until_idle(page, timeout_ms=300_000)  # the first answer loads the model
+    wait_until_idle(page)
     answer = page.locator('[data-testid="stChatMessage"]').last
     assert page.locator('[data-testid="stException"]').count() == 0
     text = answer.inner_text()
-    quote_at = text.find(t("chat.quote_label", lang))
-    assert quote_at >= 0, text
+    assert text.find(t("chat.quote_label", lang)) >= 0, text
     assert answer.locator("blockquote").count() == 1, "the lesson's own words, as a quote"
-    after = [text.find(t(key, lang)) for key in ("chat.model_label", "chat.nothing_kept")]
-    assert max(after) > quote_at, "the model's part (or the note that nothing passed) comes after the quote"
+    assert t("chat.model_label", lang) not in text, "no model text unless the learner asks for it"
     page.screenshot(path=str(ARTIFACTS / f"tutor-quote-first-{lang}.png"), full_page=True)
+    answer.get_by_role("button", name=t("chat.explain", lang)).click()
+    wait_until_idle(page, timeout_ms=300_000)  # the first explanation loads the model
+    answer = page.locator('[data-testid="stChatMessage"]').last
+    text = answer.inner_text()
+    quote_at = text.find(t("chat.quote_label", lang))
+    after = [text.find(t(key, lang)) for key in ("chat.model_label", "chat.nothing_kept")]
+    assert quote_at >= 0 and max(after) > quote_at, "the model's part (or the note that nothing passed) follows the quote"
+    page.screenshot(path=str(ARTIFACTS / f"tutor-explained-{lang}.png"), full_page=True)
     page.close()

@@ -339,8 +339,11 @@ def test_two_followers_of_one_job_never_share_a_generator():
 
 
 def test_ask_returns_the_quote_then_the_checked_explanation_with_citations():
+    quote_only = ask("What does temperature do when sampling?", "en", engine=FakeEngine(reply="unused"))
+    assert quote_only["model_text"] == "" and quote_only["answer"] == "> " + quote_only["quote"]["text"]
     out = ask("What does temperature do when sampling?", "en",
-              engine=FakeEngine(reply="Below 1, the favourite token becomes even more likely."))
+              engine=FakeEngine(reply="Below 1, the favourite token becomes even more likely."), explain=True)
+    assert out["quote"] == quote_only["quote"]
     assert out["quote"]["lesson"] == "generating-text"
     assert out["model_text"] == "Below 1, the favourite token becomes even more likely."
     assert out["answer"] == "> " + out["quote"]["text"] + "\n\n" + out["model_text"]
@@ -377,6 +380,6 @@ def test_ask_refuses_an_empty_question_politely():
 def test_ask_falls_back_to_passages_when_the_model_fails():
     engine = FakeEngine()
     engine.error = EngineError("generation_failed", "broken")
-    out = ask("What is a word embedding?", "en", engine=engine)
+    out = ask("What is a word embedding?", "en", engine=engine, explain=True)
     assert "error" in out
     assert "Word embeddings" in out["answer"]

@@ -140,3 +140,27 @@ def test_a_hugging_face_folder_computes_with_pytorch_and_cannot_ask_for_llama_cp
     with pytest.raises(EngineError) as err:
         compute_for(folder, "llama.cpp")
     assert err.value.code == "bad_config" and "gguf" in str(err.value).lower()
+
+
+def test_ask_json_gives_the_lessons_quote_without_loading_a_model(monkeypatch, capsys):
+    import tutor.llm
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("the quote needs no model")
+
+    monkeypatch.setattr(tutor.llm, "load_engine", no_model)
+    assert cli.main(["ask", "what is a token", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["grounded"] and out["quote"]["section"] and out["model_text"] == "" and out["checks"] == {}
+    assert out["answer"] == "> " + out["quote"]["text"]
+
+
+def test_ask_explain_adds_the_models_checked_explanation(monkeypatch, capsys):
+    import tutor.llm
+    from tests.fakes import FakeEngine
+
+    monkeypatch.setattr(tutor.llm, "load_engine", lambda *a, **k: FakeEngine(reply="Tokens are pieces of text."))
+    assert cli.main(["ask", "what is a token", "--explain", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["model_text"] == "Tokens are pieces of text." and out["checks"] == {"kept": 1}
+    assert out["answer"].endswith("\n\nTokens are pieces of text.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from tests.fake_openai_server import FakeOpenAIServer
+from tests.fakes import ask_and_explain
 
 PAGE = "pages/tutor_chat.py"
 
@@ -26,7 +27,7 @@ def server_backend(monkeypatch, tmp_path):
 
 def test_tutor_page_answers_through_the_server(open_page, server_backend):
     at = open_page(PAGE, lang="en")
-    at.chat_input[0].set_value("What does temperature do when sampling?").run()
+    ask_and_explain(at, "What does temperature do when sampling?")
     assert not at.exception
     answer = at.session_state["chat_history"][-1]
     assert answer["role"] == "assistant" and answer["content"] == "".join(server_backend.script.pieces)
@@ -37,7 +38,7 @@ def test_tutor_page_answers_through_the_server(open_page, server_backend):
 def test_tutor_page_explains_politely_when_the_server_is_gone(open_page, server_backend):
     server_backend.__exit__()  # the server goes away before the learner asks
     at = open_page(PAGE, lang="en")
-    at.chat_input[0].set_value("What does temperature do when sampling?").run()
+    ask_and_explain(at, "What does temperature do when sampling?")
     assert not at.exception
     shown = " ".join(e.value for e in at.error) + " ".join(m.value for m in at.markdown)
     assert "cannot be reached" in shown
@@ -65,7 +66,7 @@ def test_tutor_page_keeps_and_marks_the_partial_answer_when_the_server_dies_mid_
 
     server_backend.script.die_after = 3
     at = open_page(PAGE, lang="en")
-    at.chat_input[0].set_value("What does temperature do when sampling?").run()
+    ask_and_explain(at, "What does temperature do when sampling?")
     assert not at.exception
     answer = at.session_state["chat_history"][-1]
     assert answer["content"] == "".join(server_backend.script.pieces[:3]).strip()

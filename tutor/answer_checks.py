@@ -22,7 +22,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from tutor.terms import content_terms, has_hangul, supported_share
+from tutor.terms import content_terms, has_hangul, share_in_sorted, supported_share
 
 # --- small text tools ------------------------------------------------------------------------
 
@@ -142,6 +142,11 @@ def quote_yes_no(question: str, quote: str) -> str | None:
 
 # Below this share of its content words found in the lesson text, a sentence is the model's own.
 SUPPORT_THRESHOLD = 0.5
+# Where those words must be found: within this many consecutive sentences of the notes (or the
+# quote), not scattered over all of them. Words gathered from all over the notes make new claims
+# no lesson sentence says: "The model this app uses is 12,288 tokens" took "model", "app",
+# "12,288" and "tokens" from three different sentences. 0 = anywhere in the notes.
+SUPPORT_WINDOW = 2
 # At least this alike (0..1) to the question or a title, a sentence is an echo of it.
 ECHO_LIKENESS = 0.72
 TITLE_ECHO_LIKENESS = 0.9
@@ -204,6 +209,8 @@ class ExplanationGuard:
     def __post_init__(self) -> None:
         self._note_terms = content_terms(self.notes + "\n" + self.quote)
         self._note_sentences = split_sentences(self.notes) + split_sentences(self.quote)
+        self._note_windows = _windows(split_sentences(self.notes), SUPPORT_WINDOW) + _windows(
+            split_sentences(self.quote), SUPPORT_WINDOW)
         self._yes_no_question = is_yes_no_question(self.question)
 
     @property
@@ -261,9 +268,15 @@ class ExplanationGuard:
         if self._flips_a_note(sentence):
             return self._record(Verdict(sentence, "contradiction"))
         terms = content_terms(sentence)
-        if terms and supported_share(terms, self._note_terms) < SUPPORT_THRESHOLD:
+        if terms and self.support(terms) < SUPPORT_THRESHOLD:
             return self._record(Verdict(sentence, "unsupported"))
         return self._record(Verdict(sentence, "kept"))
+
+    def support(self, terms: list[str]) -> float:
+        """The largest share of `terms` that one stretch of the notes holds (see SUPPORT_WINDOW)."""
+        if not SUPPORT_WINDOW or not self._note_windows:
+            return supported_share(terms, self._note_terms)
+        return max(share_in_sorted(terms, window) for window in self._note_windows)
 
     def _repeats_quote(self, sentence: str) -> bool:
         """A sentence copied from the quote (whole, or most of one of its sentences)."""
@@ -306,6 +319,13 @@ class ExplanationGuard:
             if restates and is_negated(sentence) != is_negated(note):
                 return True
         return False
+
+
+def _windows(sentences: list[str], size: int) -> list[list[str]]:
+    """The sorted content words of every run of `size` consecutive sentences."""
+    if not sentences or size <= 0:
+        return []
+    return [sorted(set(content_terms(" ".join(sentences[i : i + size])))) for i in range(max(1, len(sentences) - size + 1))]
 
 
 def judge_all(guard: ExplanationGuard, pieces: Iterable[str]) -> list[Verdict]:

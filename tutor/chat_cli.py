@@ -1,4 +1,5 @@
-"""`python -m tutor ask "QUESTION" [--lang ko|en] [--json]`: the tutor's grounded answer on the command line.
+"""`python -m tutor ask "QUESTION" [--lang ko|en] [--explain] [--anyway] [--json]`: the tutor's answer on the
+command line, from the same pipeline as the chat page (tutor.chat.ask).
 
 Kept apart from tutor.chat so that building the CLI parser does not import scikit-learn; the
 search index and the model load only when `ask` actually runs.
@@ -20,7 +21,12 @@ def add_ask_command(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--lang", choices=("ko", "en"), default=None,
                         help="the learner's language (default: the question's); a clearly Korean or English "
                              "question is answered in its own language")
-    parser.add_argument("--json", action="store_true", help='print {"answer", "citations", "grounded"} as JSON')
+    parser.add_argument("--json", action="store_true",
+                        help='print {"answer", "quote", "model_text", "checks", "citations", "grounded", ...} as JSON')
+    parser.add_argument("--explain", action="store_true",
+                        help="add the small model's explanation of the lesson's quote (checked sentence by sentence)")
+    parser.add_argument("--anyway", action="store_true",
+                        help="for a question the lessons don't cover, let the model answer anyway (unchecked)")
     parser.add_argument("--temperature", type=float, default=0.0, help="0 = always the most likely word")
     parser.set_defaults(func=run_ask)
 
@@ -31,7 +37,7 @@ def run_ask(args: argparse.Namespace) -> int:
     from tutor.retrieval import question_language
 
     lang = args.lang or question_language(args.question)
-    result = ask(args.question, lang, temperature=args.temperature)
+    result = ask(args.question, lang, temperature=args.temperature, explain=args.explain, anyway=args.anyway)
     code = EXIT_CODES.get(result.get("error_code", ""), 1) if "error" in result else 0
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))

@@ -310,7 +310,7 @@ def map_panel(inside: InsideModel, words_text: str) -> None:
     found = computed(word_map, inside, inside.name, words)
     if found is None:
         return
-    st.altair_chart(word_map_chart(found), width="stretch")
+    st.altair_chart(word_map_chart(found), width="content")  # its labels are placed for its own size
     x, y = (round(100 * share) for share in found.explained)
     st.caption(t("inside.fig.map.explained", lang, x=x, y=y))
     averaged = [p.word for p in found.points if p.tokens > 1]

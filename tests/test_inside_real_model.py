@@ -45,3 +45,16 @@ def test_neighbours_of_cat_start_with_cat_and_include_a_related_word(inside):
     assert found[0].token == "cat" and found[0].similarity == pytest.approx(1.0, abs=1e-3)
     related = {n.token.strip().lower() for n in found[1:]}
     assert related & {"cats", "dog", "kitten", "cat", "kitty"}, related
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_the_word_map_presets_labels_overlap_no_other_label_or_dot(inside, lang):
+    from tests.test_inside_charts import overlaps
+    from tutor.i18n import t
+    from tutor.inside.charts import word_map_labels
+    from tutor.inside.embeddings import word_map
+
+    for preset in ("animals", "royal", "numbers", "days"):
+        found = word_map(inside, [w.strip() for w in t(f"inside.fig.map.presets.{preset}", lang).split(",")])
+        _, placed = word_map_labels(found)
+        assert overlaps(placed, [p.dot for p in placed]) == [], preset

@@ -18,7 +18,6 @@ from tutor.chat import (
     quote_record,
     start_answer,
     starter_questions,
-    yes_no_line,
 )
 from tutor.config import load_settings
 from tutor.i18n import t
@@ -135,12 +134,10 @@ def not_covered_ui(message: dict, index: int | None = None) -> None:
                   help=t("chat.ask_anyway_help", lang), on_click=ask_anyway, args=(index,))
 
 
-def quote_ui(quote: dict | None, yes_no: str = "") -> None:
-    """The lesson's own words, first (after their plain yes or no), with a link to where they stand."""
+def quote_ui(quote: dict | None) -> None:
+    """The lesson's own words, first, with a link to where they stand."""
     if not quote:
         return
-    if yes_no:
-        st.markdown(f"**{yes_no}**")
     st.caption(t("chat.quote_label", lang))
     st.markdown("> " + quote["text"].replace("\n", "\n> "))
     lesson_link(quote["lesson"], lang, label=t("chat.source_label", lang, lesson=quote["lesson_title"],
@@ -166,7 +163,7 @@ def answer_ui(message: dict, index: int | None = None) -> None:
     """One finished assistant message: the lesson's quote, then the model's checked explanation."""
     if message.get("fallback"):
         st.warning(t("chat.model_failed", lang), icon=":material/cloud_off:")
-        quote_ui(message.get("quote"), message.get("yes_no", ""))
+        quote_ui(message.get("quote"))
         st.markdown(message["content"])
         sources_ui(message)
         return
@@ -176,7 +173,7 @@ def answer_ui(message: dict, index: int | None = None) -> None:
             st.markdown(message["content"] or t("chat.empty_answer", lang))
             left_out_ui(message)
         return
-    quote_ui(message.get("quote"), message.get("yes_no", ""))
+    quote_ui(message.get("quote"))
     if message["content"]:
         st.caption(t("chat.model_label", lang))
         st.markdown(message["content"])
@@ -217,7 +214,7 @@ def follow_job(job: AnswerJob) -> None:
     appear only once the checks have passed them."""
     with st.chat_message("assistant"):
         if job.plan.grounded:
-            quote_ui(quote_record(job.plan.quote), yes_no_line(job.plan))
+            quote_ui(quote_record(job.plan.quote))
         else:
             not_covered_ui(message_record(job.plan, ""))
         label = st.empty()  # "the tutor explains", drawn with the first sentence that passes the checks

@@ -193,3 +193,11 @@ def test_an_answer_job_shows_only_what_passed_and_stops_a_looping_model():
     assert job.looped and not job.stopped
     assert len(produced) < 10, "the model is stopped once it loops, not left to the token limit"
     assert {"echo", "loop"} <= set(job.checks())
+
+
+def test_a_not_about_something_else_in_the_quote_is_no_answer():
+    """From the checking half: "모든 LLM은 딥러닝 모델인가요?" must not get "no" from a quote whose
+    "아니에요" is about the words being different, while another sentence says every LLM is one."""
+    quote = ("인공지능, 머신러닝, 딥러닝, LLM이라는 말은 흔히 섞어 쓰이지만 서로 같은 뜻은 아니에요. "
+             "그래서 모든 LLM은 딥러닝 모델이고, 모든 딥러닝 모델은 머신러닝 모델이에요.")
+    assert quote_yes_no("모든 LLM은 딥러닝 모델인가요?", quote) is None

@@ -6,8 +6,7 @@ What counts as what (the rule this test enforces):
   classifier figures under [ko.fig] of content/ui/classifiers.toml), the lines that teach how to
   read a chart on a page (keys `caption`, `what`, `how`, `not_over_read`), what the learner sends
   the tutor and the tutor's worked answer (`starter`, `ask_template`, `example_note`,
-  `example_question`, `example_answer`; `answer_no` / `answer_yes`, the plain "아니요." that leads a
-  quoted lesson answer), the prompting cards and exercises
+  `example_question`, `example_answer`), the prompting cards and exercises
   (content/prompting/ko.toml: what the learner reads), and the chat's starter questions
   (content/starters.toml [[ko]], when that file exists).
 - UI chrome is 합니다체: every other [ko] string of content/ui/*.toml (page titles and intros,
@@ -44,7 +43,6 @@ PROMPT_FIELDS = {"prompt", "model_answer", "rules", "id", "lesson", "lesson_sect
 TEACHING_KEYS = {
     "caption", "what", "how", "not_over_read",
     "starter", "ask_template", "example_note", "example_question", "example_answer",
-    "answer_no", "answer_yes",
 }
 
 # Keys of content/ui/*.toml whose strings are sample texts a page hands the model or a classifier

@@ -250,7 +250,7 @@ def test_a_model_yes_that_contradicts_the_lesson_never_reaches_the_screen(open_p
     shown = [str(getattr(el, "value", "") or "") for el in at.chat_message[-1].children.values()]
     assert not any("같은 거예요" in text for text in shown)
     assert not any("같은 거예요" in e.label for e in at.expander), "not even among the left-out sentences"
-    assert shown[0] == "**아니요.**", "the lesson's own no, said plainly first"
+    assert shown[0] == t("chat.quote_label", "ko"), "the lesson's words come first"
     assert any(c.value == t("chat.nothing_kept", "ko") for c in at.caption)
 
 

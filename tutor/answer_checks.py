@@ -122,19 +122,27 @@ def is_negated(sentence: str) -> bool:
 def quote_yes_no(question: str, quote: str) -> str | None:
     """The answer the lesson's quote gives to a yes/no question, when it can be told safely.
 
-    Only "no" is read off the quote: a quote that is about the question's topic and says "not"
-    answers a misconception ("Are parameters neurons?" -> "Parameters are not neurons."). A quote
-    without "not" is no safe "yes" ("Can it see later tokens?" -> "It can only see earlier ones"),
-    so then the answer is left to the quote's own words (None)."""
+    Only "no" is read off the quote: the quote's sentence that is most about the question says
+    "not" ("Are parameters neurons?" -> "Parameters are not neurons."). It must be the sentence
+    that covers the question best: in "LLM이라는 말은 ... 같은 뜻은 아니에요. ... 그래서 모든 LLM은
+    딥러닝 모델이에요", a "not" about the words does not answer "모든 LLM은 딥러닝 모델인가요?".
+    A quote without "not" is no safe "yes" ("Can it see later tokens?" -> "It can only see earlier
+    ones"), so then the answer is left to the quote's own words (None)."""
     if not is_yes_no_question(question):
         return None
     asked = content_terms(question)
-    for sentence in split_sentences(quote):
+    sentences = split_sentences(quote)
+    for sentence in sentences:
         opening = stated_yes_no(sentence)
         if opening:
             return opening
-        if is_negated(sentence) and supported_share(asked, content_terms(sentence)) >= 0.5:
-            return "no"
+    if not asked or not sentences:
+        return None
+    covers = [supported_share(asked, content_terms(s)) for s in sentences]
+    best = max(covers)
+    most_about = [s for s, c in zip(sentences, covers, strict=True) if c == best]
+    if best >= 0.5 and all(is_negated(s) for s in most_about):
+        return "no"
     return None
 
 

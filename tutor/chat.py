@@ -426,16 +426,13 @@ def quote_record(quote: Quote | None) -> dict | None:
     return asdict(quote) if quote else None
 
 
-def yes_no_line(plan: AnswerPlan) -> str:
-    """"No." (or "아니요.") before the quote when the lesson's words answer a yes/no question with
-    a plain no: a learner who asked "Is a neuron a parameter?" should not have to work it out."""
-    return t(f"chat.answer_{plan.quote_answer}", plan.lang) if plan.quote_answer else ""
+def shown_answer(quote: Quote | None, model_text: str) -> str:
+    """The whole answer as a learner reads it: the lesson's quote, then the model's explanation.
 
-
-def shown_answer(quote: Quote | None, model_text: str, yes_no: str = "") -> str:
-    """The whole answer as a learner reads it: the lesson's quote (after its plain yes or no, if
-    any), then the model's explanation."""
-    parts = [f"**{yes_no}**"] if yes_no else []
+    No "Yes."/"No." is put before the quote: read off the quote's "not", it was wrong in 2 of 5
+    Korean yes/no answers of the checking half ("모든 LLM은 딥러닝 모델인가요?" got "아니요." from
+    "...같은 뜻은 아니에요"), and a wrong bold "No." is worse than none. The quote's own words answer."""
+    parts = []
     if quote:
         parts.append("> " + quote.text.replace("\n", "\n> "))
     if model_text:
@@ -452,7 +449,6 @@ def message_record(plan: AnswerPlan, content: str, **extra: object) -> dict:
         "role": "assistant",
         "content": content,
         "quote": quote_record(plan.quote),
-        "yes_no": yes_no_line(plan),
         "grounded": plan.grounded,
         "general": plan.general,
         "explained": plan.explain,
@@ -660,9 +656,9 @@ def ask(
         error = job.error
     model_text = job.text.strip() if job else ""
     if plan.grounded:
-        answer = shown_answer(plan.quote, model_text, yes_no_line(plan))
+        answer = shown_answer(plan.quote, model_text)
         if error is not None:
-            answer = shown_answer(plan.quote, "", yes_no_line(plan)) + "\n\n" + fallback_text(plan)
+            answer = shown_answer(plan.quote, "") + "\n\n" + fallback_text(plan)
     else:
         answer = not_covered_text(plan)
         if plan.general and model_text:

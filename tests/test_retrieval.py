@@ -165,3 +165,15 @@ def test_an_index_over_one_lesson_finds_only_that_lesson():
     small = SectionIndex(passages_of(Course(lessons={"en": (one,)}, errors=())))
     result = retrieve("What is retrieval-augmented generation?", "en", index=small)
     assert {h.lesson for h in result.hits} == {"grounding"}
+
+
+@pytest.mark.parametrize("question, lang", [("top-p??", "en"), ("top k랑 top p 차이 뭐임", "ko"), ("Top-K?", "en")])
+def test_top_k_and_top_p_are_one_term_each(question, lang):
+    """Split at the hyphen, "p" is too short to count and "top" is an English stop word, so
+    "top-p??" used to find the section on pre-training."""
+    assert retrieve(question, lang).hits[0].section == "top-k-and-top-p"
+
+
+@pytest.mark.parametrize("question", ["활성화 함수가 모에요?", "역전파가 뭐임"])
+def test_casually_typed_korean_questions_are_covered(question):
+    assert retrieve(question, "ko").grounded

@@ -25,6 +25,7 @@ STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | frozenset(
     "쉽게 말해 간단히 자세히 정말 진짜 그냥 대해 대해서 관해 관한 관해서 바꾸나요 바뀌나요 달라지나요 "
     # how learners write when they type fast: casual question endings and fillers
     "뭐임 뭐지 뭐냐 뭐죠 뭔데 뭔지 뭐에요 왜임 어케 맞지 맞죠 맞아 맞나요 맞아요 거야 거지 건지 건데 거임 "
+    "모에요 모예요 모야 모임 머에요 머예요 머야 머임 머가 머지 "  # 뭐 as it is often typed ("활성화 함수가 모에요?")
     "결국 그럼 그러면 혹시 아니면 아님 이거 그거 저거 걍 "
     "actually just stuff thing things kind sort basically exactly literally gonna wanna pls plz hey ok okay lol".split()
 )
@@ -39,9 +40,14 @@ _KO_PARTICLES = sorted(
 _KO_ENDINGS = sorted("면 어 아 해 져 워 고 서 는데 었어 았어 했어 었 았 했 니까".split(), key=len, reverse=True)
 
 
+# "top-k" and "top-p" are one term each; split at the hyphen, "p" and "k" are too short to count
+# and "top" alone matches nothing useful ("top-p??" found the section on pre-training).
+_TOP_K_P = re.compile(r"\btop[\s_-]?([kp])(?![a-z0-9])")
+
+
 def normalise_query(text: str) -> str:
     """The same normalisation for questions as for passages (NFC joins decomposed Hangul)."""
-    return unicodedata.normalize("NFC", text).lower()
+    return _TOP_K_P.sub(r"top\1", unicodedata.normalize("NFC", text).lower())
 
 
 def key_words(text: str) -> list[str]:

@@ -58,3 +58,30 @@ def test_the_word_map_presets_labels_overlap_no_other_label_or_dot(inside, lang)
         found = word_map(inside, [w.strip() for w in t(f"inside.fig.map.presets.{preset}", lang).split(",")])
         _, placed = word_map_labels(found)
         assert overlaps(placed, [p.dot for p in placed]) == [], preset
+
+
+@pytest.mark.parametrize("word", ["cat", "king", "Paris", "고양이", "월요일"])
+def test_neighbours_are_the_exact_fp32_cosine_ranking_of_the_whole_vocabulary(inside, word):
+    """The search ranks in bf16 (product and row lengths) and recomputes its best 400 in fp32:
+    its top 100 must be exactly what a plain fp32 search over every row finds."""
+    import torch
+
+    from tutor.inside.embeddings import neighbours, word_vector
+    from tutor.inside.lens import token_label
+
+    vector, _ = word_vector(inside, word)
+    matrix = inside.model.get_input_embeddings().weight.detach()[: inside.vocab_size]
+    with torch.inference_mode():
+        cosines = torch.cat([
+            torch.nn.functional.cosine_similarity(matrix[s : s + 8192].float(), vector[None, :], dim=1, eps=1e-12)
+            for s in range(0, matrix.shape[0], 8192)
+        ])
+    expected = []
+    for index in torch.argsort(cosines, descending=True).tolist():
+        if "\ufffd" not in inside.decode([index]):  # byte pieces are skipped, as the search does
+            expected.append((token_label(inside, index), float(cosines[index])))
+        if len(expected) == 100:
+            break
+    found = neighbours(inside, word, top_k=100)
+    assert [n.token for n in found] == [token for token, _ in expected]
+    assert [n.similarity for n in found] == pytest.approx([sim for _, sim in expected], abs=1e-5)

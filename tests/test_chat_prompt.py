@@ -383,3 +383,18 @@ def test_ask_falls_back_to_passages_when_the_model_fails():
     out = ask("What is a word embedding?", "en", engine=engine, explain=True)
     assert "error" in out
     assert "Word embeddings" in out["answer"]
+
+
+def test_a_korean_question_with_english_terms_and_markup_gets_a_korean_answer_from_korean_lessons():
+    plan = plan_answer("<b>temperature</b>가 뭐예요?", [], "en", FakeEngine(), max_new_tokens=50)
+    assert plan.lang == "ko" and plan.grounded
+    assert plan.quote.lesson == "generating-text" and plan.quote.lesson_title == "토큰을 하나씩 이어 글 쓰기"
+    assert "<b>" not in plan.quote.text
+
+
+def test_a_korean_follow_up_is_searched_with_the_question_before_it():
+    history = [{"role": "user", "content": "온도를 높이면 어떻게 되나요?"}, {"role": "assistant", "content": "…"}]
+    alone = plan_answer("그럼 낮추면요?", [], "ko", FakeEngine(), max_new_tokens=50)
+    followed = plan_answer("그럼 낮추면요?", history, "ko", FakeEngine(), max_new_tokens=50)
+    assert not alone.grounded
+    assert followed.grounded and followed.quote.section == "temperature"

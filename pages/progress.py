@@ -197,11 +197,7 @@ def placement_result() -> None:
             st.write(t("progress.placement.all_known", lang))
 
 
-if summary is not None and (summary.placement is None or st.session_state.get(PLACEMENT_OPEN_KEY)):
-    placement_check()
-placement_result()
-
-# --- what the learner has done ----------------------------------------------------------------
+# --- what the learner has done: the figures first, then the placement check, then the details ---
 
 if summary is not None:
     lesson_ids = {lesson.id for lesson in lessons}
@@ -222,6 +218,11 @@ if summary is not None:
     elif lessons:
         st.success(t("progress.page.all_done", lang), icon=":material/celebration:")
 
+if summary is not None and (summary.placement is None or st.session_state.get(PLACEMENT_OPEN_KEY)):
+    placement_check()
+placement_result()
+
+if summary is not None:
     st.subheader(t("progress.page.chart_title", lang), anchor=False)
     year_ago = dt.date.today() - dt.timedelta(days=365)
     days = [{"day": day.isoformat(), "count": count} for day, count in summary.per_day if day >= year_ago]

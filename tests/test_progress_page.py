@@ -367,3 +367,39 @@ def test_the_activity_chart_writes_dates_in_the_learners_language(open_page, dat
 def test_where_the_name_is_typed_it_says_that_on_this_computer_the_name_is_the_way_back(open_page, data_dir, lang):
     at = open_page("pages/lessons.py", lang=lang)
     assert t("progress.stored.this_computer.name_note", lang) in [c.value for c in at.sidebar.caption]
+
+
+def _in_page_order(node) -> list:
+    """Every element under `node`, top to bottom as the page shows them."""
+    found = []
+    for child in getattr(node, "children", {}).values():
+        found.append(child)
+        found += _in_page_order(child)
+    return found
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_the_progress_figures_come_before_the_placement_check(open_page, data_dir, lang):
+    at = sign_in(open_page(PROGRESS, lang=lang), "Mina", where="page")
+    assert not at.exception
+    shown = _in_page_order(at.main)
+    first_figure = next(i for i, e in enumerate(shown) if e.type == "metric")
+    placement = next(i for i, e in enumerate(shown)
+                     if getattr(e, "value", None) == t("progress.placement.title", lang))
+    chart = next(i for i, e in enumerate(shown) if getattr(e, "value", None) == t("progress.page.chart_title", lang))
+    assert first_figure < placement < chart  # figures, then the check, then the activity in detail
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_importing_another_learners_file_says_why_once(open_page, data_dir, lang):
+    store = open_store(data_dir)
+    mina, _ = store.sign_in("Mina")
+    jun, _ = store.sign_in("Jun")
+    store.record(jun.key, Event("tutor_question", 1_767_225_600.0))
+    juns_file = store.export_json(jun.key)
+    at = open_page(PROGRESS, lang=lang, query={"learner": mina.key})
+    at.file_uploader(key="prog_import_file").set_value(("jun.json", juns_file.encode(), "application/json"))
+    at = at.run().button(key="prog_import").click().run()
+    assert not at.exception
+    assert texts(at.error) == [t("progress.import_errors.other_learner", lang)]  # the reason, once, nothing after it
+    assert open_store(data_dir).events(mina.key) == []

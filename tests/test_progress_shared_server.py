@@ -1,11 +1,15 @@
 """Where progress is stored decides what the page says and what a name means.
 
 On this computer (SQLite, the default) a name typed again is the same learner. On a shared server
-(PostgreSQL) a name is only a label: every sign-in starts a new learner, who is shown a private
-link right away, and comes back only with it. Page tests run through the real router in both
-languages; the ones that need a database server skip with the reason when none can be had.
+(PostgreSQL, or SQLite when the app is served to others: progress_shared) a name is only a label:
+every sign-in starts a new learner, who is shown a private link right away, and comes back only
+with it. Page tests run through the real router in both languages; every server test runs on both
+kinds of server, and the PostgreSQL ones skip with the reason when no database server can be had.
 """
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import pytest
 
@@ -13,10 +17,12 @@ from tests.test_progress_page import LESSONS, PROGRESS, answer, sign_in, texts
 from tests.test_progress_store import _closed_port
 from tutor.i18n import catalog, t
 from tutor.lessons import course
-from tutor.progress import Event, open_progress_store, open_store
+from tutor.progress import Event, ProgressStore, open_progress_store, open_store
 
 LANGS = ["en", "ko"]
-PLACES = ["this_computer", "server"]
+# Where progress is stored: this computer's file, a PostgreSQL server, or the SQLite file of an app
+# served to others (progress_shared), which says what a server says.
+PLACES = ["this_computer", "server", "served"]
 
 
 @pytest.fixture
@@ -25,12 +31,22 @@ def data_dir(tmp_path, monkeypatch):
     folder = tmp_path / "progress-data"
     monkeypatch.setenv("LLM_TUTOR_DATA_DIR", str(folder))
     monkeypatch.delenv("LLM_TUTOR_PROGRESS_DB_URL", raising=False)
+    monkeypatch.delenv("LLM_TUTOR_PROGRESS_SHARED", raising=False)
     return folder
 
 
-@pytest.fixture
-def server_url(data_dir, monkeypatch) -> str:
-    """Progress on a PostgreSQL server: a fresh schema of the test run's throwaway database."""
+@dataclass(frozen=True)
+class Server:
+    kind: str  # "postgres" | "sqlite"
+    open: Callable[[], ProgressStore]  # the same store the app uses, opened by the test
+
+
+def _serve(kind: str, data_dir, monkeypatch) -> Server:
+    """Progress on a server others use: a fresh schema of the test run's throwaway PostgreSQL
+    database, or the SQLite file of an app served to others (progress_shared)."""
+    if kind == "sqlite":
+        monkeypatch.setenv("LLM_TUTOR_PROGRESS_SHARED", "1")
+        return Server("sqlite", lambda: open_progress_store("", data_dir, shared=True))
     from tests.pg_cluster import PostgresMissing, new_schema_url, shared_database
 
     try:
@@ -38,12 +54,30 @@ def server_url(data_dir, monkeypatch) -> str:
     except PostgresMissing as err:
         pytest.skip(f"PostgreSQL tests skipped: {err}")
     monkeypatch.setenv("LLM_TUTOR_PROGRESS_DB_URL", url)
-    return url
+    return Server("postgres", lambda: open_progress_store(url, data_dir))
+
+
+@pytest.fixture(params=["postgres", "sqlite"])
+def server(request, data_dir, monkeypatch) -> Server:
+    return _serve(request.param, data_dir, monkeypatch)
 
 
 def _unreachable_server(monkeypatch) -> None:
     """A server URL where nothing listens: what the page *says* depends only on the setting."""
     monkeypatch.setenv("LLM_TUTOR_PROGRESS_DB_URL", f"postgresql://tutor@127.0.0.1:{_closed_port()}/progress")
+
+
+def _wording_for(place: str, monkeypatch) -> str:
+    """Store progress in `place` (a server that is down will do: only the words are checked);
+    the place whose sentences the page must say."""
+    if place == "server":
+        _unreachable_server(monkeypatch)
+    elif place == "served":
+        monkeypatch.setenv("LLM_TUTOR_PROGRESS_SHARED", "1")
+    else:
+        monkeypatch.delenv("LLM_TUTOR_PROGRESS_DB_URL", raising=False)
+        monkeypatch.delenv("LLM_TUTOR_PROGRESS_SHARED", raising=False)
+    return "this_computer" if place == "this_computer" else "server"
 
 
 def stored(place: str, name: str, lang: str) -> str:
@@ -77,8 +111,7 @@ def test_no_sentence_outside_the_this_computer_place_says_this_computer():
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("place", PLACES)
 def test_the_page_says_where_progress_is_stored(open_page, data_dir, monkeypatch, place, lang):
-    if place == "server":
-        _unreachable_server(monkeypatch)
+    place = _wording_for(place, monkeypatch)
     at = open_page(PROGRESS, lang=lang)
     assert not at.exception
     other = "server" if place == "this_computer" else "this_computer"
@@ -86,15 +119,20 @@ def test_the_page_says_where_progress_is_stored(open_page, data_dir, monkeypatch
     assert stored(other, "no_learner", lang) not in texts(at.info)
     assert at.text_input(key="prog_name_page").help == stored(place, "name_help", lang)
     assert at.text_input(key="prog_name_sidebar").help == stored(place, "name_help", lang)
+    # Said where the name is typed, in the page and in the sidebar: what typing a name opens.
+    for captions in (at.main.caption, at.sidebar.caption):
+        shown = [c.value for c in captions]
+        assert stored(place, "name_note", lang) in shown and stored(other, "name_note", lang) not in shown
     # Only a server offers "paste your private link": on this computer a name finds the learner.
     assert any(x.key == "prog_come_back_link" for x in at.text_input) is (place == "server")
 
 
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("place", PLACES)
-def test_a_link_to_an_unknown_learner_says_where_it_was_looked_for(open_page, data_dir, request, place, lang):
-    if place == "server":
-        request.getfixturevalue("server_url")
+def test_a_link_to_an_unknown_learner_says_where_it_was_looked_for(open_page, data_dir, monkeypatch, place, lang):
+    if place != "this_computer":
+        _serve("postgres" if place == "server" else "sqlite", data_dir, monkeypatch)
+        place = "server"
     at = open_page(LESSONS, lang=lang, query={"learner": "NoSuchLearner123"})
     assert not at.exception
     assert stored(place, "unknown_link", lang) in texts(at.sidebar.warning)
@@ -115,10 +153,7 @@ def test_a_read_only_server_is_not_called_a_folder(lang):
 def test_saving_off_messages_follow_where_progress_is_stored(monkeypatch, place):
     from tutor.ui import progress as ui
 
-    if place == "server":
-        _unreachable_server(monkeypatch)
-    else:
-        monkeypatch.delenv("LLM_TUTOR_PROGRESS_DB_URL", raising=False)
+    place = _wording_for(place, monkeypatch)
     for code in ("locked", "read_only", "corrupt", "too_new"):
         for lang in LANGS:
             assert ui.saving_off_text(code, lang) == stored(place, f"saving_off.{code}", lang)
@@ -142,7 +177,7 @@ def test_on_this_computer_the_same_name_comes_back_to_the_same_progress_and_no_l
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_on_a_server_a_name_typed_twice_gives_two_learners_who_do_not_see_each_other(
-    open_page, server_url, data_dir, lang
+    open_page, server, data_dir, lang
 ):
     lesson = next((x for x in course().in_language(lang) if x.quiz), None)
     if lesson is None:
@@ -157,7 +192,7 @@ def test_on_a_server_a_name_typed_twice_gives_two_learners_who_do_not_see_each_o
     # The second Mina starts empty: the quiz score is hers (0), not the first Mina's.
     score0 = t("progress.quiz.score", lang, correct=0, total=len(lesson.quiz))
     assert f"**{score0}**" in texts(second.markdown)
-    store = open_progress_store(server_url, data_dir)
+    store = server.open()
     try:
         assert store.summary(where(first)).quiz[lesson.id].latest == {question.id: True}
         assert store.summary(where(second)).quiz == {}
@@ -167,12 +202,13 @@ def test_on_a_server_a_name_typed_twice_gives_two_learners_who_do_not_see_each_o
         assert metrics[t("progress.page.quiz_score", lang)].startswith("1 / ")
     finally:
         store.close()
-    assert not data_dir.exists()
+    if server.kind == "postgres":
+        assert not data_dir.exists()  # never a local file beside the database server
 
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_on_a_server_the_private_link_is_shown_right_after_sign_in_and_brings_the_learner_back(
-    open_page, server_url, data_dir, lang
+    open_page, server, data_dir, lang
 ):
     at = sign_in(open_page(PROGRESS, lang=lang), "Mina", where="page")
     assert not at.exception
@@ -198,9 +234,9 @@ def test_on_a_server_the_private_link_is_shown_right_after_sign_in_and_brings_th
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_on_a_server_a_pasted_private_link_brings_the_learner_back_and_a_wrong_one_says_so(
-    open_page, server_url, data_dir, lang
+    open_page, server, data_dir, lang
 ):
-    store = open_progress_store(server_url, data_dir)
+    store = server.open()
     try:
         mina, _ = store.sign_in("Mina")
         store.record(mina.key, Event("tutor_question", 1_767_225_600.0))
@@ -222,8 +258,8 @@ def test_on_a_server_a_pasted_private_link_brings_the_learner_back_and_a_wrong_o
     assert metrics[t("progress.page.tutor_questions", lang)] == "1"
 
 
-def test_on_a_server_restoring_an_exported_file_shows_its_private_link(open_page, server_url, data_dir):
-    here = open_store(data_dir)  # exported on a laptop
+def test_on_a_server_restoring_an_exported_file_shows_its_private_link(open_page, server, data_dir, tmp_path):
+    here = open_store(tmp_path / "laptop")  # exported on a laptop
     mina, _ = here.sign_in("Mina")
     here.record(mina.key, Event("tutor_question", 1_767_225_600.0))
     exported = here.export_json(mina.key)

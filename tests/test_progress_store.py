@@ -1,9 +1,9 @@
 """The progress store: every record kind, concurrency, crashes, migrations, export / import, failures.
 
-Every test that takes `backend` or `store` runs twice: on SQLite and on PostgreSQL (a throwaway
-server, see tests/pg_cluster.py; skipped with the reason when none can be had). Tests about files
-(corrupt, read-only, an empty file) are SQLite's alone; tests about a server (down, bad URL) are
-PostgreSQL's.
+Every test that takes `backend` or `store` runs three times: on SQLite as on one computer, on SQLite
+served to others (progress_shared: names are labels), and on PostgreSQL (a throwaway server, see
+tests/pg_cluster.py; skipped with the reason when none can be had). Tests about files (corrupt,
+read-only, an empty file) are SQLite's alone; tests about a server (down, bad URL) are PostgreSQL's.
 """
 from __future__ import annotations
 
@@ -64,10 +64,12 @@ def every_kind() -> list[Event]:
 
 
 class SQLiteBackend:
-    """Places are folders; a store is the SQLite file in one."""
+    """Places are folders; a store is the SQLite file in one, used on this computer."""
 
     name = "sqlite"
     migrations = MIGRATIONS
+    shared = False  # the progress_shared setting this backend's stores are opened with
+    is_file = True
 
     def __init__(self, tmp_path: Path) -> None:
         self.tmp_path = tmp_path
@@ -81,7 +83,7 @@ class SQLiteBackend:
         return "", place
 
     def open(self, place: str, **options) -> ProgressStore:
-        self.opened.append(open_store(place, **options))
+        self.opened.append(open_store(place, shared=self.shared, **options))
         return self.opened[-1]
 
     def query(self, place: str, sql: str) -> list[tuple]:
@@ -107,10 +109,19 @@ class SQLiteBackend:
             blocker.close()
 
 
+class SharedSQLiteBackend(SQLiteBackend):
+    """The SQLite file of an app served to others (progress_shared): names are labels there."""
+
+    name = "sqlite_shared"
+    shared = True
+
+
 class PostgresBackend(SQLiteBackend):
     """Places are schemas of the run's throwaway database; a store is one schema's tables."""
 
     name = "postgres"
+    shared = True  # always, whatever progress_shared says
+    is_file = False
 
     def __init__(self, database_url: str) -> None:
         from tutor.progress.postgres import MIGRATIONS as PG_MIGRATIONS
@@ -167,10 +178,12 @@ def pg_database() -> str:
         pytest.skip(f"PostgreSQL tests skipped: {err}")
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", "sqlite_shared", "postgres"])
 def backend(request, tmp_path) -> Iterator[SQLiteBackend]:
-    chosen = PostgresBackend(request.getfixturevalue("pg_database")) if request.param == "postgres" \
-        else SQLiteBackend(tmp_path)
+    if request.param == "postgres":
+        chosen = PostgresBackend(request.getfixturevalue("pg_database"))
+    else:
+        chosen = (SharedSQLiteBackend if request.param == "sqlite_shared" else SQLiteBackend)(tmp_path)
     yield chosen
     for store in chosen.opened:
         store.close()  # a second close() is harmless
@@ -206,15 +219,18 @@ def test_learners_do_not_see_each_others_progress(store):
     assert store.learner(mina.key) == mina
 
 
-# On this computer a name is the learner; on a shared server it is only a label.
-NAME_FINDS_THE_LEARNER = {"sqlite": True, "postgres": False}
+# On this computer a name is the learner; on a shared server (or an app served to others) it is
+# only a label.
+NAME_FINDS_THE_LEARNER = {"sqlite": True, "sqlite_shared": False, "postgres": False}
 
 
-def test_where_progress_is_stored_follows_the_database_url(backend):
+def test_where_progress_is_stored_follows_the_database_url_and_the_shared_setting(backend):
     url, data = backend.settings(backend.place())
     store = backend.open(backend.place())
-    assert is_shared_database(url) is store.shared is (not NAME_FINDS_THE_LEARNER[backend.name])
-    assert isinstance(open_progress_store(url, data), type(store))
+    assert is_shared_database(url, backend.shared) is store.shared is (not NAME_FINDS_THE_LEARNER[backend.name])
+    chosen = open_progress_store(url, data, shared=backend.shared)
+    backend.opened.append(chosen)
+    assert isinstance(chosen, type(store)) and chosen.shared is store.shared
 
 
 def test_a_name_typed_again_is_the_same_learner_on_this_computer_and_a_new_one_on_a_server(backend, store):
@@ -488,7 +504,7 @@ def test_a_crash_mid_transaction_leaves_the_last_committed_state(backend):
     store.close()
     reopened = backend.open(place)
     assert [e.lesson for e in reopened.events(mina.key)] == ["before", "committed"]
-    if backend.name == "sqlite":  # PostgreSQL checks its own pages; SQLite's file is ours to check
+    if backend.is_file:  # PostgreSQL checks its own pages; SQLite's file is ours to check
         assert backend.query(place, "PRAGMA integrity_check") == [("ok",)]
     reopened.record(mina.key, Event("lesson_read", T0 + 3, lesson="after"))  # still writable
     assert len(reopened.events(mina.key)) == 3
@@ -583,6 +599,64 @@ def test_a_first_release_database_is_upgraded_with_its_learners_and_progress(bac
     again, created = upgraded.sign_in("Mina")
     assert (again == mina) is NAME_FINDS_THE_LEARNER[backend.name] is (not created)
     assert upgraded.events(mina.key) == every_kind()
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["on this computer", "served to others"])
+def test_a_version_2_sqlite_file_loses_its_unique_names_and_keeps_every_learner_event_and_link(tmp_path, shared):
+    """Version 3 rebuilds both SQLite tables (SQLite cannot drop a UNIQUE): nothing may be lost,
+    and events must still belong to, and be deleted with, their learner."""
+    old = open_store(tmp_path, migrations=MIGRATIONS[:2])
+    mina, _ = old.sign_in("Mina")
+    jun, _ = old.sign_in("Jun")
+    old.record_many(mina.key, every_kind())
+    old.record(jun.key, Event("tutor_question", T0))
+    old.close()
+    path = tmp_path / DB_FILE_NAME
+    with closing(sqlite3.connect(path)) as conn:
+        learners_before = conn.execute("SELECT * FROM learners ORDER BY id").fetchall()
+        events_before = conn.execute("SELECT * FROM events ORDER BY id").fetchall()
+
+    upgraded = open_store(tmp_path, shared=shared)
+    assert upgraded.schema_version() == len(MIGRATIONS) == 3
+    assert upgraded.events(mina.key) == every_kind()
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("SELECT * FROM learners ORDER BY id").fetchall() == learners_before  # ids kept
+        assert conn.execute("SELECT * FROM events ORDER BY id").fetchall() == events_before
+        links = conn.execute("PRAGMA foreign_key_list(events)").fetchall()
+        assert [(row[2], row[3], row[4], row[6]) for row in links] == [("learners", "learner_id", "id", "CASCADE")]
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        indexes = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert {"events_by_learner_kind", "learners_by_name_key"} <= indexes
+        unique = [[col[2] for col in conn.execute(f"PRAGMA index_info('{row[1]}')")]
+                  for row in conn.execute("PRAGMA index_list(learners)") if row[2]]
+        assert unique == [["key"]]  # the name is no longer unique; the key still is
+    again, created = upgraded.sign_in("mina")
+    assert (again == mina) is (not shared) is (not created)
+    assert upgraded.events(mina.key) == every_kind()  # a second Mina (served to others) took nothing
+    upgraded.close()
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("DELETE FROM learners WHERE key = ?", (jun.key,))
+    assert open_store(tmp_path).events(mina.key) == every_kind()
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == len(every_kind())  # Jun's went with him
+
+
+def test_a_file_once_served_to_others_finds_the_first_learner_of_a_name_on_this_computer(tmp_path):
+    served = open_store(tmp_path, shared=True)
+    first, _ = served.sign_in("Mina")
+    second, _ = served.sign_in("mina")
+    assert first.key != second.key
+    served.close()
+    here = open_store(tmp_path)
+    assert here.sign_in("MINA") == (first, False)
+    doc = json.loads(here.export_json(second.key))
+    doc["learner"]["key"] = "Zz" * 8  # a third Mina's file cannot take the name here
+    with pytest.raises(ImportRejected) as err:
+        here.import_json(json.dumps(doc), into_key=None)
+    assert err.value.code == "name_taken"
+    here.close()
 
 
 def test_a_failing_migration_changes_nothing(backend):
@@ -888,6 +962,34 @@ def test_the_database_url_can_be_set_in_the_config_file(tmp_path):
     config = tmp_path / "llm_tutor.toml"
     config.write_text('progress_db_url = "postgresql://tutor@db.example:5432/progress"\n', encoding="utf-8")
     assert load_settings({}, config_file=str(config)).progress_db_url == "postgresql://tutor@db.example:5432/progress"
+
+
+@pytest.mark.parametrize(
+    "raw, shared",
+    [("1", True), ("true", True), ("Yes", True), ("on", True), ("0", False), ("false", False), ("off", False), ("", False)],
+)
+def test_the_progress_shared_setting_reads_true_and_false_words_from_the_environment(tmp_path, raw, shared):
+    settings = load_settings({"LLM_TUTOR_PROGRESS_SHARED": raw}, config_file=str(tmp_path / "none.toml"))
+    assert settings.progress_shared is shared
+
+
+def test_the_progress_shared_setting_can_be_set_in_the_config_file_and_refuses_other_words(tmp_path):
+    config = tmp_path / "llm_tutor.toml"
+    config.write_text("progress_shared = true\n", encoding="utf-8")
+    assert load_settings({}, config_file=str(config)).progress_shared is True
+    assert load_settings({}, config_file=str(tmp_path / "none.toml")).progress_shared is False  # the default
+    with pytest.raises(ValueError, match="progress_shared"):
+        load_settings({"LLM_TUTOR_PROGRESS_SHARED": "maybe"}, config_file=str(config))
+
+
+def test_the_progress_shared_setting_makes_names_labels_in_sqlite(tmp_path):
+    settings = load_settings({"LLM_TUTOR_PROGRESS_SHARED": "1", "LLM_TUTOR_DATA_DIR": str(tmp_path)},
+                             config_file=str(tmp_path / "none.toml"))
+    store = open_progress_store(settings.progress_db_url, settings.data_dir, shared=settings.progress_shared)
+    assert isinstance(store, SQLiteProgressStore) and store.shared
+    assert is_shared_database(settings.progress_db_url, settings.progress_shared)
+    assert store.sign_in("Mina")[0].key != store.sign_in("Mina")[0].key
+    store.close()
 
 
 def _closed_port() -> int:

@@ -38,6 +38,11 @@ class Settings:
     # in that PostgreSQL database, shared by every app replica (see tutor/progress/postgres.py).
     # Set, a name no longer finds a learner: each sign-in is new, the private link brings one back.
     progress_db_url: str = ""
+    # True when the app is served to other people (a classroom, the internet) with progress in
+    # SQLite: a name is then only a label, as with progress_db_url, so typing "Mina" never opens
+    # another Mina's progress; each sign-in is new and the private link brings a learner back.
+    # False (on one computer): a name typed again is the way back to that learner's progress.
+    progress_shared: bool = False
     # CPU threads for torch; 0 = one per core.
     threads: int = 0
     # Longest chat message a learner may send, in characters.
@@ -68,10 +73,19 @@ class Settings:
     openai_context_window: int = 4096
 
 
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+
+
 def _coerce(field: dataclasses.Field, raw: object) -> object:
-    kind = field.type if isinstance(field.type, type) else {"int": int, "float": float, "str": str}.get(
+    kind = field.type if isinstance(field.type, type) else {"int": int, "float": float, "str": str, "bool": bool}.get(
         str(field.type), str
     )
+    if kind is bool:
+        # bool("false") is True, so a switch is read by its words (TOML gives a real true/false).
+        word = str(raw).strip().lower()
+        if isinstance(raw, bool) or word in _TRUE + _FALSE:
+            return raw if isinstance(raw, bool) else word in _TRUE
+        raise ValueError(f"setting '{field.name}' must be true or false, got {raw!r}")
     try:
         return kind(raw)
     except (TypeError, ValueError) as err:

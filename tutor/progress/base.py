@@ -122,8 +122,9 @@ class ProgressStore(Protocol):
     the database itself is raised as ProgressUnavailable."""
 
     # False: the database is on this computer and a name typed again is the same learner.
-    # True: a server many people share; a name is only a label, so sign_in always starts a new
-    # learner, who comes back only with their key (see SQLProgressStore.shared).
+    # True: a server many people share (PostgreSQL, or SQLite with progress_shared); a name is
+    # only a label, so sign_in always starts a new learner, who comes back only with their key
+    # (see SQLProgressStore.shared).
     shared: bool
 
     def sign_in(self, name: str) -> tuple[Learner, bool]:

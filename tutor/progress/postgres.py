@@ -59,6 +59,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # 1 -> 2: names are labels on a shared server, not identities (see SQLProgressStore.shared):
     # two learners may both be "Mina". (PostgreSQL named the column's UNIQUE constraint.)
     ("ALTER TABLE learners DROP CONSTRAINT learners_name_key_key",),
+    # 2 -> 3: SQLite drops its UNIQUE name too (an SQLite file can be shared: progress_shared);
+    # PostgreSQL did that in 1 -> 2.
+    (),
 )
 assert len(MIGRATIONS) == len(SQLITE_MIGRATIONS), "every schema version exists for both databases"
 

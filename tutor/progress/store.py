@@ -74,6 +74,38 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # 1 -> 2: PostgreSQL lets several learners have one name (see SQLProgressStore.shared). On this
     # computer a name stays one learner, so SQLite has nothing to change.
     (),
+    # 2 -> 3: an SQLite file can be shared too (the progress_shared setting: the app served to
+    # others), so SQLite lets two learners have one name as well. Where a name is the learner,
+    # sign_in and import_json keep it to one learner themselves, inside their write transaction.
+    # SQLite cannot drop a column's UNIQUE, so both tables are rebuilt, ids kept: events are copied
+    # and dropped first, because dropping `learners` while events point at it would cascade-delete
+    # them. Renaming learners_v3 rewrites the events' REFERENCES to `learners`.
+    (
+        "CREATE TABLE learners_v3 ("
+        " id INTEGER PRIMARY KEY,"
+        " key TEXT NOT NULL UNIQUE,"
+        " name TEXT NOT NULL,"
+        " name_key TEXT NOT NULL,"  # casefolded name, no longer unique
+        " created_at REAL NOT NULL)",
+        "INSERT INTO learners_v3 (id, key, name, name_key, created_at)"
+        " SELECT id, key, name, name_key, created_at FROM learners",
+        "CREATE TABLE events_v3 ("
+        " id INTEGER PRIMARY KEY,"
+        " learner_id INTEGER NOT NULL REFERENCES learners_v3(id) ON DELETE CASCADE,"
+        " kind TEXT NOT NULL,"
+        " at REAL NOT NULL,"
+        " lesson TEXT,"
+        " item TEXT,"
+        " correct INTEGER)",
+        "INSERT INTO events_v3 (id, learner_id, kind, at, lesson, item, correct)"
+        " SELECT id, learner_id, kind, at, lesson, item, correct FROM events",
+        "DROP TABLE events",
+        "DROP TABLE learners",
+        "ALTER TABLE learners_v3 RENAME TO learners",
+        "ALTER TABLE events_v3 RENAME TO events",
+        "CREATE INDEX events_by_learner_kind ON events (learner_id, kind, at)",
+        "CREATE INDEX learners_by_name_key ON learners (name_key)",  # a name typed again, found fast
+    ),
 )
 
 # A day is counted in quarter hours first, then each quarter hour is put on the app's local
@@ -96,12 +128,13 @@ class SQLProgressStore:
     """The ProgressStore logic shared by every SQL backend; a subclass provides the dialect hooks."""
 
     # --- dialect hooks (set or overridden by each backend) -------------------------------------
-    # Where the database lives, and so what a display name means (see sign_in):
+    # Who uses the database, and so what a display name means (see sign_in):
     # False: a file on this computer, used by a few people who share it; typing a name again
     #        finds that learner again.
-    # True:  a server that a whole class (or anyone who can reach the app) shares. A name is only
-    #        a label: typing "Mina" must not open another Mina's progress, so every sign-in starts
-    #        a new learner, and a learner comes back only with their key (the private link).
+    # True:  a server that a whole class (or anyone who can reach the app) shares: PostgreSQL
+    #        always, SQLite when the app is served to others (the progress_shared setting). A name
+    #        is only a label: typing "Mina" must not open another Mina's progress, so every
+    #        sign-in starts a new learner, who comes back only with their key (the private link).
     shared: bool = False
     # Errors of the database driver: turned into ProgressUnavailable by `_unavailable`.
     db_errors: tuple[type[BaseException], ...] = ()
@@ -202,33 +235,31 @@ class SQLProgressStore:
         Raises NameRejected for an empty or too long name."""
         clean = clean_display_name(name)
         with self._transaction(write=True) as conn:
+            # Not shared means SQLite, whose write transaction (BEGIN IMMEDIATE) lets one app
+            # process in at a time: no other process can add this name between look-up and insert.
             existing = None if self.shared else self._learner_named(conn, clean)
             if existing:
                 return existing, False
             learner = Learner(key=secrets.token_urlsafe(12), name=clean, created_at=time.time())
-            if self._insert_learner(conn, learner) is not None:
-                return learner, True
-            # Taken. Not shared: another app process created this name between our look-up and
-            # our insert; the insert waited for it to commit, so a new look-up sees its learner.
-            # Shared: only the random key can clash (names are not unique there).
-            existing = None if self.shared else self._learner_named(conn, clean)
-            if existing is None:
+            if self._insert_learner(conn, learner) is None:  # only the random key can clash
                 raise ProgressUnavailable("unavailable", "a new learner key collided; try again")
-            return existing, False
+            return learner, True
 
     @staticmethod
     def _learner_named(conn: Connection, clean_name: str) -> Learner | None:
+        # Oldest first: a file that was once shared (progress_shared) may hold two Minas; on this
+        # computer the name then finds the first one who took it.
         row = conn.execute(
-            "SELECT key, name, created_at FROM learners WHERE name_key = ?", (name_match_key(clean_name),)
+            "SELECT key, name, created_at FROM learners WHERE name_key = ? ORDER BY created_at, id LIMIT 1",
+            (name_match_key(clean_name),),
         ).fetchone()
         return Learner(*row) if row else None
 
     @staticmethod
     def _insert_learner(conn: Connection, learner: Learner) -> int | None:
-        """The new learner's row id, or None when the key (or, where names are unique, the name)
-        is already taken."""
-        # ON CONFLICT DO NOTHING instead of an error: a name taken by a concurrent sign-in is not
-        # a failure, and in PostgreSQL an error would abort the whole transaction.
+        """The new learner's row id, or None when the key is already taken."""
+        # ON CONFLICT DO NOTHING instead of an error: a key taken by a concurrent restore of the
+        # same file is not a failure, and in PostgreSQL an error would abort the whole transaction.
         row = conn.execute(
             "INSERT INTO learners (key, name, name_key, created_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT DO NOTHING RETURNING id",
@@ -380,20 +411,21 @@ class SQLProgressStore:
         the same file again changes nothing. Raises ImportRejected, changing nothing."""
         doc = parse_export(raw)
         if into_key is not None and doc.learner.key != into_key:
-            raise ImportRejected("other_learner", "the file belongs to another learner")
+            raise ImportRejected("other_learner")  # no detail: there is no place in the file to point at
         with self._transaction(write=True) as conn:
             row = self._learner_row_locked(conn, doc.learner.key)
             if row is None:
                 if into_key is not None:
                     raise UnknownLearner(into_key)
+                if not self.shared and self._learner_named(conn, doc.learner.name) is not None:
+                    # Where the name is the learner, a file must not take over someone else's name.
+                    raise ImportRejected("name_taken")
                 learner_id = self._insert_learner(conn, doc.learner)
                 if learner_id is None:
-                    # Taken: either the name belongs to another learner on this computer (names
-                    # are unique only there), or another replica restored this very file a moment
-                    # ago (then merge into what it created).
+                    # Another replica restored this very file a moment ago: merge into what it created.
                     row = self._learner_row_locked(conn, doc.learner.key)
                     if row is None:
-                        raise ImportRejected("name_taken", "another learner here already has this name")
+                        raise ProgressUnavailable("unavailable", "the learner's key is taken; try again")
             if row is None:
                 learner, have = doc.learner, set()
             else:
@@ -465,7 +497,6 @@ class SQLiteProgressStore(SQLProgressStore):
     """The ProgressStore for one SQLite file; one instance can be shared by many threads."""
 
     MIGRATIONS = MIGRATIONS
-    shared = False  # a file on this computer: a name typed again is the same learner
     db_errors = (sqlite3.Error,)
     quarter_hour_sql = "CAST(at / 900 AS INTEGER)"  # `at` is positive: CAST truncates = floor
     version_table_sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
@@ -476,9 +507,13 @@ class SQLiteProgressStore(SQLProgressStore):
         *,
         busy_timeout_s: float = 3.0,
         migrations: Sequence[Sequence[str]] = MIGRATIONS,
+        shared: bool = False,
     ) -> None:
         super().__init__(migrations)
         self.path = Path(path)
+        # False: a file on this computer, a name typed again is the same learner. True: the app is
+        # served to others (progress_shared), a name is a label as on PostgreSQL.
+        self.shared = shared
         # One connection behind a lock: sqlite3 connections are not safe to use from two threads
         # at once, and Streamlit runs each browser session in its own thread. SQLite lets one
         # writer in at a time anyway, so a pool would not write faster.
@@ -530,23 +565,26 @@ def open_store(data_dir: str | Path, **options: Any) -> SQLiteProgressStore:
     return SQLiteProgressStore(Path(data_dir) / DB_FILE_NAME, **options)
 
 
-def is_shared_database(db_url: str) -> bool:
-    """Whether the progress_db_url setting puts progress on a database server shared by many
-    computers (True: the store's `shared` rules apply) rather than in the SQLite file on this one.
+def is_shared_database(db_url: str, shared: bool = False) -> bool:
+    """Whether the settings give progress to people who do not share one computer (True: the
+    store's `shared` rules apply): a database server (progress_db_url set), or the SQLite file of
+    an app served to others (`shared`, the progress_shared setting). False: the SQLite file of an
+    app on this computer, where a name typed again is the same learner.
 
     The UI asks this (not an open store) so it can say where progress goes even when the database
     cannot be reached."""
-    return bool((db_url or "").strip())
+    return bool(shared) or bool((db_url or "").strip())
 
 
-def open_progress_store(db_url: str, data_dir: str | Path, **options: Any) -> ProgressStore:
+def open_progress_store(db_url: str, data_dir: str | Path, *, shared: bool = False, **options: Any) -> ProgressStore:
     """The store the settings choose: SQLite in `data_dir` when `db_url` is empty, else the
     PostgreSQL database `db_url` names (postgresql://user:password@host:port/database).
 
-    Raises ProgressUnavailable("bad_url") for any other kind of URL."""
+    `shared` (the progress_shared setting) makes names labels in SQLite too; in PostgreSQL they
+    always are. Raises ProgressUnavailable("bad_url") for any other kind of URL."""
     url = (db_url or "").strip()
-    if not is_shared_database(url):
-        return open_store(data_dir, **options)
+    if not url:
+        return open_store(data_dir, shared=shared, **options)
     if url.startswith(POSTGRES_SCHEMES):
         # Imported here so a laptop that never uses PostgreSQL never loads its driver.
         from tutor.progress.postgres import PostgresProgressStore

@@ -54,9 +54,9 @@ T = TypeVar("T")
 
 
 @st.cache_resource(show_spinner=False)
-def _store_for(db_url: str, data_dir: str) -> ProgressStore:
+def _store_for(db_url: str, data_dir: str, shared: bool) -> ProgressStore:
     # Not cached when it raises, so a fixed folder, file or server works again on the next rerun.
-    return open_progress_store(db_url, data_dir)
+    return open_progress_store(db_url, data_dir, shared=shared)
 
 
 def _note_failure(err: ProgressUnavailable) -> None:
@@ -68,7 +68,7 @@ def progress_store() -> ProgressStore | None:
     cannot be opened."""
     settings = load_settings()
     try:
-        return _store_for(settings.progress_db_url, settings.data_dir)
+        return _store_for(settings.progress_db_url, settings.data_dir, settings.progress_shared)
     except ProgressUnavailable as err:
         _note_failure(err)
         return None
@@ -94,9 +94,11 @@ def saving_error() -> str | None:
 
 
 def progress_on_server() -> bool:
-    """True when progress goes to a database server many people share (progress_db_url is set),
-    False when it goes to the file on this computer. Known even when the database is down."""
-    return is_shared_database(load_settings().progress_db_url)
+    """True when progress is kept on a server many people use (progress_db_url is set, or the
+    app is served to others with progress_shared), False when it is in the file on this computer.
+    Known even when the database is down."""
+    settings = load_settings()
+    return is_shared_database(settings.progress_db_url, settings.progress_shared)
 
 
 def _stored_key(name: str) -> str:

@@ -13,10 +13,10 @@ import streamlit as st  # noqa: E402
 from tutor.i18n import t  # noqa: E402
 from tutor.ui.lang import language_switch  # noqa: E402
 from tutor.ui.model import model_status_sidebar  # noqa: E402
-from tutor.ui.pages import PAGES, page_title  # noqa: E402
+from tutor.ui.pages import APP_ICON, PAGES, page_title  # noqa: E402
 from tutor.ui.progress import profile_sidebar  # noqa: E402
 
-st.set_page_config(page_title="LLM Tutor", page_icon=":material/school:", layout="wide")
+st.set_page_config(page_title="LLM Tutor", page_icon=APP_ICON, layout="wide")
 
 lang = language_switch()
 groups: dict[str, list] = {}

@@ -151,7 +151,13 @@ def show_distribution_notes(engine: Engine, text: str, dist: NextTokenDistributi
         )
     if text.endswith(" ") and not lab.is_empty(text):
         st.caption(t("lab.trailing_space", lang))
-    st.caption(t("lab.vocab_line", lang, vocab=dist.vocab_size, context=dist.context_tokens))
+    if lab.is_empty(text):
+        # None of what the model read is the learner's: it is the chat template around an empty message.
+        st.caption(t("lab.vocab_line_no_text", lang, vocab=dist.vocab_size, context=dist.context_tokens))
+        with st.expander(t("lab.template_read", lang)):
+            st.code(fitted.text, language=None, wrap_lines=True)
+    else:
+        st.caption(t("lab.vocab_line", lang, vocab=dist.vocab_size, context=dist.context_tokens))
     if dist.alternatives_capped:
         st.caption(t("lab.capped_alternatives", lang, n=dist.alternatives_capped))
 
@@ -536,16 +542,17 @@ def tokens_panel(engine: Engine, text: str) -> None:
     except EngineError as err:
         report_failure(err)
         return
-    st.table(
-        pd.DataFrame(
-            {
-                t("lab.tokens.label", lang): [row.label for row in counts],
-                t("lab.tokens.characters", lang): [row.characters for row in counts],
-                t("lab.tokens.count", lang): [row.tokens for row in counts],
-                t("lab.tokens.per_token", lang): [round(row.characters_per_token, 2) for row in counts],
-            }
-        )
+    per_token = t("lab.tokens.per_token", lang)
+    table = pd.DataFrame(
+        {
+            t("lab.tokens.label", lang): [row.label for row in counts],
+            t("lab.tokens.characters", lang): [row.characters for row in counts],
+            t("lab.tokens.count", lang): [row.tokens for row in counts],
+            per_token: [row.characters_per_token for row in counts],
+        }
     )
+    # Two decimals are what the comparison needs; st.table shows a float column with four (3.2900).
+    st.table(table.style.format({per_token: "{:.2f}"}))
 
 
 def piece_chips(rows: list[lab.PieceRow]) -> str:
@@ -660,9 +667,9 @@ def tokenizer_panel() -> None:
     except lab.TokenizerTrainingError as err:
         st.error(t("lab.tokenizer.failed", lang, why=str(err)), icon=":material/error:")
         return
-    pieces = chosen.split(sentence)
+    pieces = chosen.pieces(sentence)
     st.write(t("lab.tokenizer.result", lang, size=chosen.vocab_size, n=len(pieces)))
-    st.code(lab.visible_pieces(pieces), language=None, wrap_lines=True)
+    st.code(lab.visible_pieces([p.shown for p in pieces]), language=None, wrap_lines=True)
     if chosen.shrunk:
         st.warning(t("lab.tokenizer.shrunk", lang, asked=chosen.requested_size, actual=chosen.vocab_size))
     if chosen.left_out_chars:
@@ -670,11 +677,11 @@ def tokenizer_panel() -> None:
 
     st.subheader(t("lab.tokenizer.ladder", lang), anchor=False)
     labels, counts, splits = [], [], []
-    for tok in ladder:
-        split = tok.split(sentence)
-        labels.append(f"{tok.vocab_size:,}")
+    rungs = [(tok.vocab_size, tok.pieces(sentence)) for tok in ladder]
+    for size, split in rungs:
+        labels.append(f"{size:,}")
         counts.append(len(split))
-        splits.append(lab.visible_pieces(split))
+        splits.append(lab.visible_pieces([p.shown for p in split]))
     engine = get_engine(lang)
     if engine is not None:
         try:
@@ -693,6 +700,13 @@ def tokenizer_panel() -> None:
             }
         )
     )
+    # The text promises fewer pieces as the vocabulary grows; where this sentence goes the other
+    # way, say why instead of leaving the table to contradict it.
+    for rise in lab.ladder_rises(rungs):
+        why = "unknown_runs" if rise.unknown_runs else "retrained"
+        runs = ", ".join(f"‘{run}’" for run in rise.unknown_runs)
+        st.caption(t(f"lab.tokenizer.rise_{why}.what", lang, smaller=rise.smaller, larger=rise.larger,
+                     before=rise.before, after=rise.after, runs=runs))
 
 
 def chat_section() -> None:

@@ -129,3 +129,14 @@ def test_sidebar_says_the_model_is_unavailable_in_the_run_that_failed_to_load_it
     assert not at.exception
     assert t("common.model.unavailable", "ko", why="The model file is damaged.") in [c.value for c in at.sidebar.caption]
     model_ui.reset_engines()
+
+
+def test_the_tab_icon_is_drawn_by_the_page_itself_not_fetched_from_a_font_host():
+    """Streamlit sends an emoji favicon as "emoji:…" (its front end draws it as an inline SVG);
+    anything else becomes a URL: a material icon's is on fonts.gstatic.com, which fails offline."""
+    from streamlit.commands.page_config import _get_favicon_string
+
+    from tutor.ui.pages import APP_ICON
+
+    assert _get_favicon_string(APP_ICON).startswith("emoji:")
+    assert not _get_favicon_string(":material/school:").startswith("emoji:")  # what it was: fetched

@@ -47,6 +47,20 @@ def test_click_through_every_page_and_save_screenshots(browser, app_url, lang):
     page.close()
 
 
+def test_the_lessons_page_asks_nothing_of_the_internet_not_even_for_its_tab_icon(browser, app_url):
+    """Offline is how this app runs: the favicon was fetched from fonts.gstatic.com and failed."""
+    page = browser.new_page()
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url))
+    page.goto(f"{app_url}/?lang=en")
+    wait_until_idle(page)
+    icon = page.evaluate("() => document.querySelector(\"link[rel='shortcut icon']\").href")
+    assert icon.startswith("data:image/svg+xml"), icon[:120]
+    elsewhere = [u for u in asked if not u.startswith((app_url, "data:", "blob:"))]
+    assert elsewhere == []
+    page.close()
+
+
 def test_deep_link_opens_a_lesson_section_in_the_browser(browser, app_url):
     from tutor.lessons import course
 

@@ -49,6 +49,32 @@ def test_most_confused_names_the_largest_off_diagonal_cell():
     assert pixels.most_confused(np.eye(10, dtype=int)) is None
 
 
+def _luminance(colour: str) -> float:
+    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def test_the_confusion_chart_leaves_empty_cells_white_and_colours_only_what_happened():
+    from tutor.classify import charts
+
+    confusion = np.eye(10, dtype=int) * 5
+    confusion[2, 2] = 0  # a digit the model never got right: an empty cell on the diagonal
+    confusion[8, 1], confusion[3, 5], confusion[9, 4] = 6, 1, 3
+    spec = charts.confusion_chart(confusion, "en").to_dict()
+    rects = spec["layer"][0]
+    assert rects["encoding"]["color"] == {"field": "fill", "type": "nominal", "scale": None}  # drawn as given
+    cells = {(row["true"], row["predicted"]): row for row in next(iter(spec["datasets"].values()))}
+    assert len(cells) == 100
+    empty = [c for c in cells.values() if c["count"] == 0]
+    assert len(empty) == 100 - 9 - 3 and all(c["fill"] == charts.EMPTY_CELL for c in empty)
+    assert all(cells[d, d]["fill"] == charts.RIGHT_CELL for d in range(10) if d != 2)
+    mistakes = [cells[8, 1], cells[9, 4], cells[3, 5]]  # most frequent first
+    assert all(c["fill"] not in (charts.EMPTY_CELL, charts.RIGHT_CELL) for c in mistakes)
+    assert (cells[8, 1]["fill"], cells[3, 5]["fill"]) == (charts.MISTAKE_DARK, charts.MISTAKE_LIGHT)
+    shades = [_luminance(c["fill"]) for c in mistakes]
+    assert shades == sorted(shades) and _luminance(charts.EMPTY_CELL) > shades[-1]  # more often = darker
+
+
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
 def test_an_upload_is_shrunk_to_its_rgb_numbers(fmt):
     picture = pixels.read_image(_picture(fmt), side=16)
@@ -86,3 +112,18 @@ def test_reading_an_upload_writes_nothing_to_disk(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     pixels.read_image(_picture("JPEG"), side=8)
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_the_most_common_mistake_reads_right_for_every_pair_of_digits(lang):
+    """It said "a 1 read as a 8" (an 8), and in Korean wrote both particles: 1을(를) 8(으)로."""
+    import re
+
+    from tutor.i18n import t
+
+    for true in range(10):
+        for predicted in range(10):
+            text = t("classifiers.pixels.train.confusion_notice", lang, true=true, predicted=predicted, count=2)
+            assert f"{true}" in text and f"{predicted}" in text
+            assert not re.search(r"\b(a|an) [0-9]", text), text  # no article to get wrong before a digit
+            assert not re.search(r"[0-9]\(|\)[가-힣]", text), text  # no particle written both ways

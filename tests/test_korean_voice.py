@@ -206,3 +206,32 @@ def test_korean_string_uses_the_term_sheet_words(where, register, text):
 def test_korean_string_keeps_one_politeness_level(where, register, text):
     found = registers(text)
     assert found <= {register}, f"{where}: should be {register}, has {sorted(found)}: {text!r}"
+
+
+# A particle written both ways, 을(를), 은(는), 이(가), (으)로 ...: the mark of a template that did
+# not know the word before it. Korean readers see it as machine text; every such sentence is
+# written so that the particle follows a word we know ("'{name}' 그림을", "값({value})이").
+_MECHANICAL = re.compile(r"(은\(는\)|는\(은\)|이\(가\)|가\(이\)|을\(를\)|를\(을\)|\(으\)로|과\(와\)|와\(과\)"
+                         r"|아\(야\)|야\(아\)|\(이\)[가-힣])")
+_ROOT = CONTENT.parent
+# Everything a learner may read in Korean: lessons, glossary, UI strings (samples included), the
+# prompting cards, the chat's starter questions, and the pages and tutor code that build text.
+SEEN_FILES = sorted(
+    [*CONTENT.glob("ko/*"), *CONTENT.glob("ui/*.toml"), *CONTENT.glob("prompting/*.toml"),
+     *CONTENT.glob("starters.toml"), *_ROOT.glob("pages/*.py"), *_ROOT.glob("tutor/**/*.py"),
+     _ROOT / "streamlit_app.py"]
+)
+
+
+def test_the_mechanical_particle_check_finds_both_way_particles_only():
+    assert _MECHANICAL.search("그림 '{name}'을(를) 그리지 못했습니다.")
+    assert _MECHANICAL.search("{runtime}(으)로 계산합니다.") and _MECHANICAL.search("{value}이(가)")
+    assert not _MECHANICAL.search("'{name}' 그림을 그리지 못했습니다. 값({value})이 큽니다.")
+    assert not _MECHANICAL.search(r"(이)?라고만")  # a regular expression in code, not a sentence
+
+
+@pytest.mark.parametrize("path", SEEN_FILES, ids=[str(p.relative_to(_ROOT)) for p in SEEN_FILES])
+def test_no_korean_text_a_learner_reads_writes_a_particle_both_ways(path):
+    found = [(n, m.group(0)) for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             for m in _MECHANICAL.finditer(line)]
+    assert not found, f"{path.relative_to(_ROOT)}: {found}"

@@ -358,6 +358,46 @@ def test_a_vocabulary_too_small_for_every_character_keeps_the_common_ones(course
     assert "t" in "".join(pieces)
 
 
+def test_a_run_of_characters_the_vocabulary_lacks_is_one_unknown_piece_that_names_them(course_text):
+    built = lab.train_tokenizer(course_text, 100, "bpe")
+    pieces = built.pieces("the 🦄🐙 cat")
+    assert [p.text for p in pieces] == built.split("the 🦄🐙 cat")
+    unknown = [p for p in pieces if p.unknown]
+    assert [p.surface for p in unknown] == ["🦄🐙"]  # two characters, one piece
+    assert unknown[0].shown == "⁇(🦄🐙)" and pieces[0].shown == pieces[0].text
+
+
+def test_the_ladder_rises_where_a_run_of_unknown_characters_gets_pieces_and_says_which(course_text):
+    """The tokenizer ladder's count went up from 100 to 300 (37 -> 38) although the page promises
+    fewer pieces: at 100 two neighbouring characters the vocabulary lacks are one ⁇ together; at
+    300 one of them has a piece, so they are two. Here the sentence is made of such characters."""
+    small, large = (lab.train_tokenizer(course_text, size, "bpe") for size in (100, 300))
+    # Characters the small vocabulary left out (they become ⁇) but the larger one kept.
+    lacked = [ch for ch in lab._characters_by_frequency(course_text)
+              if "가" <= ch <= "힣" and small.split(ch) == ["▁", lab.UNKNOWN_PIECE] and lab.UNKNOWN_PIECE not in large.split(ch)]
+    run = "".join(lacked[:2])
+    sentence = f"the {run} cat"
+    rungs = [(100, small.pieces(sentence)), (300, large.pieces(sentence))]
+    assert len(rungs[1][1]) > len(rungs[0][1])  # more pieces with the larger vocabulary
+    assert lab.ladder_rises(rungs) == [lab.LadderRise(100, 300, len(rungs[0][1]), len(rungs[1][1]), (run,))]
+
+
+def _piece(text: str, start: int, end: int, surface: str | None = None) -> lab.SplitPiece:
+    return lab.SplitPiece(text, text if surface is None else surface, start, end)
+
+
+def test_a_ladder_that_falls_has_no_rise_and_a_rise_without_unknown_runs_names_none():
+    short = [_piece("▁cat", 0, 4)]
+    long = [_piece("▁c", 0, 2), _piece("at", 2, 4)]
+    assert lab.ladder_rises([(100, long), (300, short)]) == []
+    assert lab.ladder_rises([(100, short), (300, short)]) == []
+    # More pieces, but no ⁇ was split: the larger vocabulary only chose other pieces.
+    assert lab.ladder_rises([(1000, short), (3000, long)]) == [lab.LadderRise(1000, 3000, 1, 2, ())]
+    # A ⁇ of two characters that the larger vocabulary still writes as one ⁇ explains nothing.
+    lost = [_piece(lab.UNKNOWN_PIECE, 0, 6, "앉았")]
+    assert lab.ladder_rises([(100, lost), (300, lost + [_piece(".", 6, 7)])])[0].unknown_runs == ()
+
+
 def test_a_vocabulary_larger_than_the_text_allows_is_shrunk_and_says_so():
     few = ["the cat sat on the mat", "a dog lay on the rug", "고양이가 매트 위에 앉았다"] * 3
     built = lab.train_tokenizer(few, 2000, "bpe")

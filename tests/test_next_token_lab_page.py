@@ -361,3 +361,68 @@ def test_the_predict_chart_explains_raw_byte_pieces_and_names_the_favourites_syl
     shown = texts(at)
     assert t("lab.pieces.what", lang, n=2, share="48.0%") in shown
     assert t("lab.pieces.favourite", lang, piece="␣<0xEB><0xA8>", char="␣먹", prob="40.0%") in shown
+
+
+# --- issue 20, item 10: what a learner trips over in the lab -------------------------------------
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_with_no_text_the_lab_says_it_read_only_the_chat_template_and_shows_it(open_page, fake_engine, lang):
+    at = open_lab(open_page, "predict", lang)
+    at.text_area(key="_lab_text_w").set_value("").run()
+    assert not at.exception
+    template = fake_engine.apply_chat_template(lab.start_of_message_messages())
+    read = fake_engine.next_token_distribution(template, top_k=lab.POOL_SIZE).context_tokens
+    captions = [c.value for c in at.caption]
+    assert t("lab.vocab_line_no_text", lang, vocab=fake_engine.vocab_size, context=read) in captions
+    assert t("lab.vocab_line", lang, vocab=fake_engine.vocab_size, context=read) not in captions  # "of your text"
+    assert t("lab.template_read", lang) in [e.label for e in at.expander]
+    assert template.rstrip() in [c.value.rstrip() for c in at.code]  # st.code drops the last newline
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_one_token_left_after_top_k_reads_as_one(open_page, fake_engine, lang):
+    at = open_lab(open_page, "controls", lang)
+    at.slider(key="_lab_top_k_w").set_value(1).run()
+    assert not at.exception
+    pool = len(lab.reshape(fake_engine.next_token_distribution("x", top_k=lab.POOL_SIZE), temperature=1.0,
+                           top_k=1, top_p=1.0).candidates)
+    line = t("lab.controls.pool_line", lang, kept=1, pool=pool)
+    assert line in [c.value for c in at.caption]
+    assert " are left" not in line and "1개가" in t("lab.controls.pool_line", "ko", kept=1, pool=pool)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_characters_per_token_are_shown_with_two_decimals(open_page, fake_engine, lang):
+    import pyarrow as pa
+
+    at = open_lab(open_page, "tokens", lang)
+    assert not at.exception
+    table = at.table[0]
+    shown = pa.ipc.open_stream(table.proto.arrow_data.styler.display_values).read_all().to_pandas()
+    column = t("lab.tokens.per_token", lang)
+    expected = [f"{c / n:.2f}" for c, n in zip(table.value[t("lab.tokens.characters", lang)],
+                                                table.value[t("lab.tokens.count", lang)], strict=True)]
+    assert list(shown[column]) == expected  # e.g. 3.29, not 3.2900
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_where_the_tokenizer_ladder_rises_the_page_says_why(open_page, fake_engine, lang):
+    """The default sentence ends in 앉았다: at 100 pieces 앉았 is one ⁇, at 300 it is two pieces."""
+    at = open_lab(open_page, "tokenizer", lang)
+    assert not at.exception
+    sentence = t("lab.tokenizer.default", lang)
+    text = lab.course_sentences([x for code in ("en", "ko") for x in course().in_language(code)])
+    rungs = [(size, lab.train_tokenizer(text, size, "bpe").pieces(sentence)) for size in lab.VOCAB_LADDER]
+    rises = lab.ladder_rises(rungs)
+    assert rises, "the default sentence shows the rise this note explains"
+    table = at.table[0].value
+    assert list(table.iloc[: len(lab.VOCAB_LADDER), 1]) == [len(pieces) for _, pieces in rungs]
+    captions = [c.value for c in at.caption]
+    for rise in rises:
+        why = "unknown_runs" if rise.unknown_runs else "retrained"
+        runs = ", ".join(f"‘{run}’" for run in rise.unknown_runs)
+        assert t(f"lab.tokenizer.rise_{why}.what", lang, smaller=rise.smaller, larger=rise.larger,
+                 before=rise.before, after=rise.after, runs=runs) in captions
+    # The ⁇ says which characters it stands for, so the table itself shows the run being split.
+    assert any(f"{lab.UNKNOWN_PIECE}(" in split for split in table.iloc[:, 2])

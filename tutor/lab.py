@@ -513,6 +513,25 @@ class TokenizerTrainingError(ValueError):
 
 
 @dataclass(frozen=True)
+class SplitPiece:
+    """One piece of a sentence as a trained tokenizer cut it."""
+
+    text: str  # the piece, ▁ where a space was; UNKNOWN_PIECE when the vocabulary has none for it
+    surface: str  # the characters of the sentence it stands for
+    start: int  # where those characters are in the sentence (UTF-8 byte offsets, end excluded)
+    end: int
+
+    @property
+    def unknown(self) -> bool:
+        return self.text == UNKNOWN_PIECE
+
+    @property
+    def shown(self) -> str:
+        """As the page writes it: an unknown piece with the characters it stands for, "⁇(앉았)"."""
+        return f"{UNKNOWN_PIECE}({self.surface.strip()})" if self.unknown else self.text
+
+
+@dataclass(frozen=True)
 class TrainedTokenizer:
     """A sentencepiece model trained in memory, kept as bytes (easy to cache and share)."""
 
@@ -528,13 +547,21 @@ class TrainedTokenizer:
 
     def split(self, text: str) -> list[str]:
         """How this tokenizer cuts `text` into pieces (▁ marks where a space was)."""
+        return [piece.text for piece in self.pieces(text)]
+
+    def pieces(self, text: str) -> list[SplitPiece]:
+        """The pieces of `text`, each with the characters it stands for.
+
+        Characters the vocabulary has no piece for come out as the unknown piece ⁇, and
+        sentencepiece writes a run of them as *one* ⁇: "앉았" is one piece while neither
+        character is known, two once one of them is (see ladder_rises)."""
         import sentencepiece as spm
 
         processor = spm.SentencePieceProcessor(model_proto=self.model_proto)
-        ids = processor.encode(text)
-        pieces = processor.encode(text, out_type=str)
-        # Characters the vocabulary has no piece for come out as the unknown piece, shown as ⁇.
-        return [UNKNOWN_PIECE if processor.IsUnknown(i) else piece for i, piece in zip(ids, pieces, strict=True)]
+        return [
+            SplitPiece(UNKNOWN_PIECE if processor.IsUnknown(p.id) else p.piece, p.surface, p.begin, p.end)
+            for p in processor.encode(text, out_type="proto").pieces
+        ]
 
 
 UNKNOWN_PIECE = "⁇"
@@ -628,3 +655,41 @@ def _train_once(sentences: Sequence[str], vocab_size: int, model_type: str) -> b
 def visible_pieces(pieces: Sequence[str]) -> str:
     """sentencepiece pieces joined with a thin separator, ▁ kept so learners see the spaces."""
     return " | ".join(pieces)
+
+
+@dataclass(frozen=True)
+class LadderRise:
+    """Two neighbouring sizes of the vocabulary ladder where the larger one needs more pieces for
+    the sentence, and why."""
+
+    smaller: int  # vocabulary sizes
+    larger: int
+    before: int  # pieces at the smaller size
+    after: int  # pieces at the larger size
+    # Runs of characters that were one ⁇ together at the smaller size and are cut into several
+    # pieces at the larger one, which knows some of them. Empty: the vocabularies simply chose
+    # different pieces (each size is trained on its own).
+    unknown_runs: tuple[str, ...]
+
+
+def ladder_rises(rungs: Sequence[tuple[int, Sequence[SplitPiece]]]) -> list[LadderRise]:
+    """Every step of the ladder (vocabulary size, the sentence's pieces), smallest size first, where
+    the piece count goes up instead of down.
+
+    A bigger vocabulary usually means fewer, longer pieces. The exception a learner meets is the
+    unknown piece: a small vocabulary writes a whole run of characters it lacks as one ⁇, so it
+    looks short because it lost those characters. A larger vocabulary that knows some of them
+    writes them as pieces of their own: more pieces, more of the sentence kept."""
+    rises = []
+    for (smaller, before), (larger, after) in zip(rungs, rungs[1:], strict=False):  # neighbours
+        if len(after) <= len(before):
+            continue
+        runs = []
+        for piece in before:
+            if piece.unknown and len(piece.surface.strip()) > 1:
+                # How many pieces the larger vocabulary needs for these same characters.
+                over = [p for p in after if p.start < piece.end and p.end > piece.start]
+                if len(over) > 1:
+                    runs.append(piece.surface.strip())
+        rises.append(LadderRise(smaller, larger, len(before), len(after), tuple(dict.fromkeys(runs))))
+    return rises

@@ -154,21 +154,44 @@ def number_grid_chart(values: np.ndarray, lang: str, colours: np.ndarray | None 
     return alt.layer(*layers).properties(width=cols * cell, height=rows * cell)
 
 
+# Confusion matrix colours: an empty cell (no test digit landed there) is plain white, so only what
+# happened is coloured: green where the model was right, orange for mistakes (darker = more often).
+EMPTY_CELL, RIGHT_CELL = "#ffffff", "#d8ecd9"
+MISTAKE_LIGHT, MISTAKE_DARK = "#fbd9cc", "#e76f51"
+
+
+def _mix(low: str, high: str, share: float) -> str:
+    """The colour `share` (0..1) of the way from `low` to `high` (both "#rrggbb")."""
+    a, b = (tuple(int(c[i:i + 2], 16) for i in (1, 3, 5)) for c in (low, high))
+    return "#" + "".join(f"{round(x + (y - x) * share):02x}" for x, y in zip(a, b, strict=True))
+
+
+def confusion_cell_colours(confusion: np.ndarray) -> np.ndarray:
+    """A fill colour per cell: empty (count 0) white, right answers green, mistakes orange from
+    light (the rarest) to dark (the most frequent)."""
+    right = np.eye(*confusion.shape, dtype=bool)
+    mistakes = np.where(right, 0, confusion)
+    most = max(1, int(mistakes.max()))
+    fill = np.full(confusion.shape, EMPTY_CELL, dtype=object)
+    fill[right & (confusion > 0)] = RIGHT_CELL
+    for i, j in zip(*np.nonzero(mistakes), strict=True):
+        # 1 mistake is the light end, the most frequent one the dark end.
+        fill[i, j] = _mix(MISTAKE_LIGHT, MISTAKE_DARK, (mistakes[i, j] - 1) / max(1, most - 1))
+    return fill
+
+
 def confusion_chart(confusion: np.ndarray, lang: str, cell: int = 30) -> alt.LayerChart:
     """Rows = the true digit, columns = what the model said; off the diagonal are its mistakes."""
     true, predicted = np.meshgrid(np.arange(10), np.arange(10), indexing="ij")
-    data = pd.DataFrame({"true": true.ravel(), "predicted": predicted.ravel(), "count": confusion.ravel()})
-    data["kind"] = np.where(data["true"] == data["predicted"], "right", "wrong")
-    data["shade"] = np.where(data["kind"] == "right", 0, data["count"])
+    data = pd.DataFrame({"true": true.ravel(), "predicted": predicted.ravel(), "count": confusion.ravel(),
+                         "fill": confusion_cell_colours(confusion).ravel()})
     base = alt.Chart(data).encode(
         x=alt.X("predicted:O", title=t("classifiers.chart.predicted_digit", lang), axis=alt.Axis(orient="top", labelAngle=0)),
         y=alt.Y("true:O", title=t("classifiers.chart.true_digit", lang)),
     )
-    rects = base.mark_rect(stroke="#ffffff").encode(
-        color=alt.condition(
-            "datum.kind == 'right'", alt.value("#d8ecd9"),
-            alt.Color("shade:Q", scale=alt.Scale(domain=[0, max(1, int(data["shade"].max()))],
-                                                 range=["#ffffff", "#e76f51"]), legend=None)),
+    # The colours are given, not scaled by Vega: a scale from 0 painted the empty cells pale orange.
+    rects = base.mark_rect(stroke="#e5e7eb", strokeWidth=0.5).encode(
+        color=alt.Color("fill:N", scale=None),
         tooltip=[alt.Tooltip("true:O", title=t("classifiers.chart.true_digit", lang)),
                  alt.Tooltip("predicted:O", title=t("classifiers.chart.predicted_digit", lang)),
                  alt.Tooltip("count:Q", title=t("classifiers.chart.count", lang))],

@@ -28,6 +28,11 @@ PAGES: tuple[PageInfo, ...] = (
 )
 BY_ID = {p.id: p for p in PAGES}
 
+# The browser tab's icon. An emoji, because Streamlit draws an emoji favicon as an inline SVG in the
+# page itself, while a ":material/...:" favicon is fetched from fonts.gstatic.com: offline (the way
+# this app is meant to run) the tab had no icon and the browser kept asking the internet.
+APP_ICON = "🎓"
+
 
 def page_title(page_id: str, lang: str) -> str:
     return t(f"common.pages.{page_id}", lang)

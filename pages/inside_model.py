@@ -215,7 +215,12 @@ def attention_panel(inside: InsideModel, text: str) -> None:
     st.caption(t("inside.fig.attention.pieces_note", lang))
     st.subheader(t("inside.fig.attention.pick", lang), anchor=False)
     choices = list(range(len(table.tokens)))
-    row = st.selectbox(t("inside.attention.row_token", lang), choices, index=len(choices) - 1, key="inside_att_row",
+    # A new text starts at its own last piece. The choice is keyed, so it outlives its options:
+    # it is set here (the browser is told), since dropping it would leave the old choice shown.
+    if ss.get("_inside_att_row_text") != text or ss.get("inside_att_row") not in choices:
+        ss["inside_att_row"] = choices[-1]
+        ss["_inside_att_row_text"] = text
+    row = st.selectbox(t("inside.attention.row_token", lang), choices, key="inside_att_row",
                        format_func=lambda i: f"{i + 1} {table.tokens[i]}")
     sources = strongest_sources(table, row, count=5)
     st.markdown(t("inside.attention.strongest", lang, token=as_text(table.tokens[row]), n=row + 1))
@@ -239,8 +244,11 @@ def lens_view() -> None:
 
 @st.fragment
 def lens_panel(inside: InsideModel, text: str) -> None:
-    from tutor.inside.charts import answer_by_layer
+    from tutor.inside.charts import answer_by_layer, compact_runs, table_height
     from tutor.lab import visible_token
+
+    def shown(token: str) -> str:
+        return compact_runs(visible_token(token))
 
     top_k = st.slider(t("inside.lens.top_k", lang), 1, 10, value=5, key="inside_lens_k")
     lens = computed(logit_lens, inside, inside.name, text, top_k)
@@ -252,17 +260,20 @@ def lens_panel(inside: InsideModel, text: str) -> None:
                         layer_title=layer_title, prob_title=prob_title),
         width="stretch",
     )
+    first_title, others_title = t("inside.lens.first_col", lang), t("inside.lens.others_col", lang)
     st.dataframe(
         pd.DataFrame({
             layer_title: [t("inside.lens.layer_zero", lang) if g.layer == 0 else str(g.layer) for g in lens.layers],
-            t("inside.lens.first_col", lang): [visible_token(g.top[0].token) for g in lens.layers],
+            first_title: [shown(g.top[0].token) for g in lens.layers],
             prob_title: [f"{g.top[0].prob:.1%}" for g in lens.layers],
-            t("inside.lens.others_col", lang): [
-                "  ·  ".join(f"{visible_token(c.token)} {c.prob:.0%}" for c in g.top[1:]) for g in lens.layers
-            ],
+            others_title: ["  ·  ".join(f"{shown(c.token)} {c.prob:.0%}" for c in g.top[1:]) for g in lens.layers],
         }),
         hide_index=True,
-        height=36 * (len(lens.layers) + 1),
+        height=table_height(len(lens.layers)),
+        # wide enough for "0 (embedding)" and a guess; the other guesses take the rest
+        column_config={layer_title: st.column_config.TextColumn(width=110),
+                       first_title: st.column_config.TextColumn(width=150),
+                       prob_title: st.column_config.TextColumn(width=90)},
     )
 
 

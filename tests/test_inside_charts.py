@@ -18,9 +18,10 @@ MAIN_COLUMN = 820  # pixels of the page's main column on a 1280-pixel screen (me
 def test_every_heatmap_row_label_fits_its_row_and_the_heatmap_fits_the_page(pieces):
     layout = heatmap_layout(pieces)
     assert layout.side == layout.cell * pieces
-    assert layout.font_size >= 10 and layout.cell >= layout.font_size + 1  # one label per row, none overlapping
-    if layout.label_angle == -60:  # a slanted column label needs font / sin 60° of width
-        assert layout.cell >= layout.font_size / math.sin(math.radians(60))
+    # rows and upright columns are one cell apart, a line of text takes 1.2 × its font size
+    assert layout.font_size >= 10 and layout.cell >= 1.1 * layout.font_size
+    if layout.label_angle == -60:  # slanted labels are parallel lines cell × sin 60° apart
+        assert layout.cell * math.sin(math.radians(60)) >= 1.2 * layout.font_size
     else:
         assert layout.label_angle == -90
     assert layout.side + charts.LABEL_LIMIT + 20 <= MAIN_COLUMN  # row labels, axis title and plot side by side
@@ -125,3 +126,19 @@ def test_the_word_map_chart_puts_each_label_where_it_was_placed():
         assert (row["word"], row["leader"]) == (p.word, p.leader)
         assert (row["lx"], row["ly"]) == pytest.approx(scale.data(*p.label))
     assert spec["autosize"]["type"] == "pad" and (spec["width"], spec["height"]) == (charts.MAP_WIDTH, charts.MAP_HEIGHT)
+
+
+@pytest.mark.parametrize("raw, shown", [
+    ("↵" * 12, "↵×12"),
+    (".↵↵↵↵↵↵↵↵", ".↵×8"),
+    ("----↵", "-×4↵"),
+    ("↵↵↵", "↵↵↵"),  # three are still easy to count
+    ("␣Paris", "␣Paris"),
+    ("거든요", "거든요"),
+])
+def test_long_runs_of_one_character_are_written_with_their_count(raw, shown):
+    assert charts.compact_runs(raw) == shown
+
+
+def test_a_table_of_25_layers_is_tall_enough_for_every_row_and_no_more():
+    assert charts.table_height(25) == 35 * 26 + 3

@@ -94,6 +94,15 @@ def test_moving_the_layer_slider_redraws_without_reading_the_text_again(open_pag
     assert inside.forwards == 1 and inside.opened == [1]
 
 
+def test_a_new_text_starts_the_token_choice_at_its_own_last_piece(open_page, fake_engine, inside):
+    at = open_view(open_page, "attention")
+    at.selectbox(key="inside_att_row").set_value(2).run()
+    longer = "One two three four five six seven eight nine ten eleven twelve."
+    at.text_area(key="_inside_att_text_w").set_value(longer).run()
+    assert not at.exception
+    assert at.selectbox(key="inside_att_row").value == len(inside.pieces(inside.encode(longer))) - 1
+
+
 def test_a_preset_replaces_the_text(open_page, fake_engine, inside):
     at = open_view(open_page, "attention")
     at.pills(key="_inside_att_text_pill_w").set_value("repeat").run()

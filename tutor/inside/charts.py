@@ -26,6 +26,7 @@ PAD = alt.AutoSizeParams(type="pad", contains="padding")  # the plot keeps its s
 HEATMAP_PLOT = 700  # the plot's side for a long text (64 tokens: 11-pixel cells)
 MAX_CELL = 30  # short texts: big cells, not a huge square
 MIN_CELL = 11  # one 10-pixel label per row still fits; 64 tokens need no more than 704 pixels
+LINE_HEIGHT = 1.2  # a line of text takes about 1.2 × its font size
 LABEL_LIMIT = 90  # pixels of a row label ("12 ␣because" takes 60) before Vega shortens it with "…"
 
 
@@ -41,9 +42,31 @@ def heatmap_layout(pieces: int) -> HeatmapLayout:
     """The heatmap's size from the number of pieces: every row and column labelled, none overlapping."""
     cell = max(MIN_CELL, min(MAX_CELL, HEATMAP_PLOT // max(pieces, 1)))
     font_size = max(10, min(13, cell - 2))
-    # a label slanted by 60° needs font / sin 60° ≈ 1.15 × font of width; upright needs one font height
-    label_angle = -60 if cell >= math.ceil(1.2 * font_size) else -90
+    # neighbouring column labels are parallel lines cell × sin(angle) apart, and a line of text
+    # needs about 1.2 × its font size: slanted by 60° from 15 pixels up (font 10), else upright
+    label_angle = -60 if cell * math.sin(math.radians(60)) >= LINE_HEIGHT * font_size else -90
     return HeatmapLayout(cell=cell, side=cell * pieces, font_size=font_size, label_angle=label_angle)
+
+
+def compact_runs(text: str, longest: int = 3) -> str:
+    """A run of more than `longest` copies of one character written once with its count:
+    "↵↵↵↵↵↵↵↵↵↵↵↵" becomes "↵×12". Code tokens made of many newlines or dashes are common
+    guesses in the middle layers, and written out they push the table's columns apart."""
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        j = i
+        while j < len(text) and text[j] == text[i]:
+            j += 1
+        out.append(text[i] * (j - i) if j - i <= longest else f"{text[i]}×{j - i}")
+        i = j
+    return "".join(out)
+
+
+def table_height(rows: int) -> int:
+    """Pixels for an st.dataframe showing every row with no scroll bar and no blank row below:
+    Streamlit draws 35-pixel rows, one for the header, plus a border."""
+    return 35 * (rows + 1) + 3
 
 
 def axis_labels(tokens: list[str]) -> list[str]:

@@ -8,7 +8,7 @@ widget keys (`_lab_*_w`) are copies refreshed from them on every run.
 from __future__ import annotations
 
 import html
-from contextlib import nullcontext
+from contextlib import closing, nullcontext
 
 import pandas as pd
 import streamlit as st
@@ -747,14 +747,11 @@ def chat_panel(engine: Engine) -> None:
     right.subheader(t("lab.chat.chat", lang), anchor=False)
     try:
         if run:
-            with left:
-                completion = st.write_stream(
-                    wait_for_turn(engine.stream_completion(question, max_new_tokens=CHAT_TOKENS, temperature=0.0), lang)
-                )
-            with right:
-                chat = st.write_stream(
-                    wait_for_turn(engine.stream_chat(messages, max_new_tokens=CHAT_TOKENS, temperature=0.0), lang)
-                )
+            # closed however the writing ends: a click mid-answer must let go of the model at once
+            with left, closing(engine.stream_completion(question, max_new_tokens=CHAT_TOKENS, temperature=0.0)) as stream:
+                completion = st.write_stream(wait_for_turn(stream, lang))
+            with right, closing(engine.stream_chat(messages, max_new_tokens=CHAT_TOKENS, temperature=0.0)) as stream:
+                chat = st.write_stream(wait_for_turn(stream, lang))
             results = ss["lab_chat_results"] = {"question": question, "completion": completion, "chat": chat}
         elif results.get("question") == question:
             left.markdown(f"{question}**{results['completion']}**" if results["completion"] else question)

@@ -13,6 +13,7 @@ No @st.fragment here on purpose: the Stop button must interrupt a model that is 
 full rerun does that reliably; drawing this page without a model call is cheap.
 """
 import threading
+from contextlib import closing
 
 import streamlit as st
 
@@ -110,7 +111,8 @@ def stream_side(engine, side: TipPrompt, records: list[dict]) -> bool:
                 stop=stop,
                 timeout_s=settings.generation_timeout_s,
             )
-            st.write_stream(recorded(wait_for_turn(stream, lang), record, stop))
+            with closing(recorded(wait_for_turn(stream, lang), record, stop)) as pieces:
+                st.write_stream(pieces)
         except EngineError as err:
             record["error"] = err.code
             st.error(error_text(err, lang), icon=":material/error:")
@@ -310,7 +312,8 @@ def run_exercise(exercise: Exercise, attempt: dict, prompt: str) -> None:
             stop=stop,
             timeout_s=settings.generation_timeout_s,
         )
-        st.write_stream(recorded(wait_for_turn(stream, lang), run, stop))
+        with closing(recorded(wait_for_turn(stream, lang), run, stop)) as pieces:
+            st.write_stream(pieces)
     except EngineError as err:
         slot.empty()
         attempt["runs"].remove(run)

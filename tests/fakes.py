@@ -22,6 +22,7 @@ class FakeStream:
     def __init__(self, pieces: Iterator[str], waiting: list[QueueStatus]) -> None:
         self._pieces = pieces
         self._waiting = list(waiting)
+        self.closed = False
 
     def queue_status(self) -> QueueStatus | None:
         return self._waiting.pop(0) if self._waiting else None
@@ -32,6 +33,13 @@ class FakeStream:
     def __next__(self) -> str:
         self._waiting.clear()  # writing means its turn has come
         return next(self._pieces)
+
+    def close(self) -> None:
+        """Like an engine's stream: a consumer that stops early lets go (the scripted words end)."""
+        self.closed = True
+        close = getattr(self._pieces, "close", None)
+        if close is not None:
+            close()
 
 
 class FakeEngine:

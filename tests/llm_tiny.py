@@ -127,3 +127,19 @@ def write_tiny_gguf(model: Qwen2ForCausalLM, tokenizer: PreTrainedTokenizerFast,
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
     writer.close()
+
+
+def stall_on_pass(engine, which: int, seconds: float):
+    """Make the engine's `which`-th forward pass from now take `seconds`: a model that goes slow in
+    the middle of an answer (pass 1 reads the prompt, pass n + 1 feeds back token n). Returns the
+    hook's handle; `handle.remove()` ends it."""
+    import time
+
+    calls: list[int] = []
+
+    def hook(*args) -> None:
+        calls.append(1)
+        if len(calls) == which:
+            time.sleep(seconds)
+
+    return engine.model.register_forward_pre_hook(hook)

@@ -140,3 +140,64 @@ def test_the_tab_icon_is_drawn_by_the_page_itself_not_fetched_from_a_font_host()
 
     assert _get_favicon_string(APP_ICON).startswith("emoji:")
     assert not _get_favicon_string(":material/school:").startswith("emoji:")  # what it was: fetched
+
+
+def _loads_that_fail_first(monkeypatch, code: str, fake_engine):
+    """Make the first model load fail with `code` and every later one succeed; returns the calls."""
+    import tutor.ui.model as model_ui
+    from tutor.llm.base import EngineError
+
+    calls: list[str] = []
+
+    def load(name, progress):
+        calls.append(name)
+        if len(calls) == 1:
+            raise EngineError(code, "It broke.")
+        return fake_engine
+
+    monkeypatch.setattr(model_ui, "_load_engine", load)
+    model_ui.reset_engines()
+    return calls
+
+
+def test_a_model_server_that_comes_back_is_used_on_the_next_run(open_page, fake_engine, monkeypatch):
+    import tutor.ui.model as model_ui
+
+    calls = _loads_that_fail_first(monkeypatch, "server_unreachable", fake_engine)
+    at = open_page("pages/next_token_lab.py", lang="en")
+    assert not at.exception and len(calls) == 1
+    assert t("common.model.errors.server_unreachable", "en") in " ".join(e.value for e in at.error)
+    at.run()  # the server is up now: no restart, no button needed
+    assert not at.exception and len(calls) == 2 and not at.error
+    model_ui.reset_engines()
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_a_failed_local_load_is_remembered_until_try_again_is_pressed(open_page, fake_engine, monkeypatch, lang):
+    import tutor.ui.model as model_ui
+
+    calls = _loads_that_fail_first(monkeypatch, "out_of_memory", fake_engine)
+    at = open_page("pages/next_token_lab.py", lang=lang)
+    assert len(calls) == 1 and at.error
+    at.run()
+    assert len(calls) == 1 and at.error  # each page does not pay for a failed load again
+    label = t("common.model.try_again", lang)
+    buttons = [b for b in at.main.button if b.label == label]
+    assert len(buttons) == 1  # once on the page per run, however many places meet the failure
+    assert [b.label for b in at.sidebar.button].count(label) == 1  # and once beside the sidebar's status
+    buttons[0].click().run()
+    assert not at.exception and len(calls) == 2 and not at.error
+    model_ui.reset_engines()
+
+
+def test_a_failed_load_is_tried_again_by_itself_after_the_retry_time():
+    from tutor.llm.base import EngineError
+    from tutor.llm.loading import LOAD_RETRY_S
+    from tutor.ui.model import EngineRegistry
+
+    registry = EngineRegistry()
+    registry.record_failure("m", EngineError("hash_mismatch", "damaged"))
+    at = registry.failures["m"].at
+    assert registry.failure("m", now=at + LOAD_RETRY_S - 1).code == "hash_mismatch"
+    assert registry.failure("m", now=at + LOAD_RETRY_S) is None  # due: forgotten, the next get_engine loads
+    assert "m" not in registry.failures

@@ -335,6 +335,37 @@ def test_two_followers_of_one_job_never_share_a_generator():
     assert list(first) == [" " + two] and list(second) == [" " + two]
 
 
+def test_a_job_stopped_mid_answer_closes_the_models_stream_itself():
+    from tests.fakes import FakeStream
+
+    streams: list[FakeStream] = []
+
+    def produce(stop):
+        streams.append(FakeStream(iter(["Tokens are pieces. "] * 100), []))
+        return streams[-1]
+
+    job = AnswerJob(plan=_plan(), produce=produce)
+    job.stop_event.set()  # stopped as the first piece arrives
+    job.start()
+    assert job.wait(5)
+    assert streams[0].closed, "let go at once, though the job still holds the stream"
+
+
+def test_a_local_answer_cut_by_the_time_limit_ends_the_job_with_a_timeout_like_a_remote_one():
+    from tests.llm_tiny import stall_on_pass, tiny_engine
+
+    engine = tiny_engine()
+    engine._eos_ids = set()
+    handle = stall_on_pass(engine, 3, 1.5)  # the time limit passes with two tokens written
+    try:
+        job = start_answer(_plan(), engine, temperature=0.0, max_new_tokens=50, timeout_s=1.0)
+        assert job.wait(10)
+    finally:
+        handle.remove()
+    assert job.raw, "what the model wrote before the limit is kept"
+    assert job.error is not None and job.error.code == "timeout"
+
+
 # --- python -m tutor ask --------------------------------------------------------------------------
 
 

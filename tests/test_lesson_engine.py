@@ -111,3 +111,15 @@ def test_neighbours_give_previous_and_next_in_order(tmp_path):
     prev, nxt = loaded.neighbours("en", "l2")
     assert (prev.id, nxt.id) == ("l1", "l3")
     assert loaded.neighbours("en", "l1")[0] is None and loaded.neighbours("en", "l3")[1] is None
+
+
+def test_the_scroll_script_keeps_markup_in_the_anchor_inside_its_javascript_string():
+    import json
+
+    from tutor.ui.lessons import js_string, scroll_script
+
+    anchor = 'x</script><script>alert(1)</script><!--&'
+    script = scroll_script(anchor)
+    assert script.count("</script>") == 1 and script.endswith("</script>")  # only its own end tag
+    assert "<!--" not in script
+    assert json.loads(js_string(anchor)) == anchor  # JavaScript still reads the same string

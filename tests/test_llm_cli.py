@@ -54,6 +54,12 @@ def test_generate_streams_the_prompt_and_its_continuation(with_engine, capsys):
         ("generation_failed", 6),
         ("timeout", 6),
         ("bad_config", 7),
+        ("server_auth", 7),
+        ("model_not_on_server", 7),
+        ("server_unreachable", 8),
+        ("server_busy", 8),
+        ("stream_interrupted", 8),
+        ("cancelled", 130),
     ],
 )
 def test_engine_failures_give_documented_exit_codes_and_no_traceback(code, exit_code, monkeypatch, capsys):
@@ -164,3 +170,11 @@ def test_ask_explain_adds_the_models_checked_explanation(monkeypatch, capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["model_text"] == "Tokens are pieces of text." and out["checks"] == {"kept": 1}
     assert out["answer"].endswith("\n\nTokens are pieces of text.")
+
+
+def test_ask_exits_with_the_same_code_as_the_other_commands_for_the_same_failure(monkeypatch, capsys):
+    import tutor.chat as chat
+
+    monkeypatch.setattr(chat, "ask", lambda *a, **k: {"answer": "", "citations": [], "error": "down",
+                                                      "error_code": "server_unreachable"})
+    assert cli.main(["ask", "what is a token"]) == cli.EXIT_SERVER_FAILED == 8

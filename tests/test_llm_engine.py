@@ -7,7 +7,7 @@ import time
 import pytest
 import torch
 
-from tests.llm_tiny import tiny_engine
+from tests.llm_tiny import stall_on_pass, tiny_engine
 from tutor.llm import sampling
 from tutor.llm.base import Engine, EngineError
 
@@ -444,3 +444,27 @@ def test_a_stop_set_before_the_model_is_free_writes_nothing(engine):
     stop.set()
     stream = engine.stream_completion(TEXT, max_new_tokens=50, stop=stop)
     assert list(stream) == [] and stream.stop_reason == "stopped"
+
+
+def test_an_answer_cut_by_the_time_limit_keeps_its_pieces_and_ends_with_a_timeout_error(no_eos):
+    # pass 1 reads the prompt, pass 2 feeds back the first token, pass 3 (slow) the second: the time
+    # limit passes with two tokens written
+    handle = stall_on_pass(no_eos, 3, 1.5)
+    pieces: list[str] = []
+    try:
+        stream = no_eos.stream_completion(TEXT, max_new_tokens=50, temperature=0.0, timeout_s=1.0)
+        with pytest.raises(EngineError) as err:
+            for piece in stream:
+                pieces.append(piece)
+    finally:
+        handle.remove()
+    assert err.value.code == "timeout" and "kept" in err.value.message
+    assert stream.stop_reason == "timeout"
+    assert "".join(pieces), "what arrived before the time limit reached the reader"
+
+
+def test_a_stream_read_in_a_with_block_lets_go_of_the_model_on_leaving_it(no_eos):
+    with no_eos.stream_completion(TEXT, max_new_tokens=200, temperature=1.0, seed=0) as stream:
+        next(stream)
+    # `stream` is still referenced: only the explicit close can have freed the model
+    assert not no_eos.lock.locked() and stream.worker is not None and not stream.worker.is_alive()

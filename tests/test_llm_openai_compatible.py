@@ -78,6 +78,46 @@ def test_stop_is_honoured_while_the_server_is_still_silent(server):
     assert time.monotonic() - started < 2.0
 
 
+def test_stop_while_the_server_is_silent_hangs_up_once_the_connection_opens(server):
+    # the reply starts after 0.5 s: Stop comes while the request is still waiting for it
+    server.script.head_delay_s = 0.5
+    server.script.pieces = [f" w{i}" for i in range(50)]
+    server.script.piece_delay_s = 0.01
+    stop = threading.Event()
+    threading.Timer(0.1, stop.set).start()
+    assert list(engine_for(server).stream_chat(MESSAGES, stop=stop)) == []
+    # hung up as soon as the reply began: the server's next writes find no one there
+    assert server.script.disconnected.wait(5), "the answer was read to its end by nobody"
+
+
+def test_stop_before_the_first_attempt_sends_no_request(server):
+    stop = threading.Event()
+    stop.set()
+    assert list(engine_for(server, max_retries=2).stream_chat(MESSAGES, stop=stop)) == []
+    time.sleep(0.3)  # the reader thread has had time to send, if it were going to
+    assert server.script.requests == []
+
+
+def test_stop_during_the_wait_between_attempts_ends_the_retries(server):
+    server.script.fail_first = [503] * 4  # busy: asked again after 0.5 s, 1 s, 2 s
+    stop = threading.Event()
+    threading.Timer(0.2, stop.set).start()  # during the first 0.5 s wait
+    started = time.monotonic()
+    assert list(engine_for(server, max_retries=3).stream_chat(MESSAGES, stop=stop)) == []
+    assert time.monotonic() - started < 0.5
+    time.sleep(1.0)  # a second attempt would have come at 0.5 s
+    assert len(server.script.requests) == 1
+
+
+def test_closing_a_stream_read_in_part_hangs_up_though_it_is_still_referenced(server):
+    server.script.pieces = [f" w{i}" for i in range(200)]
+    server.script.piece_delay_s = 0.02
+    stream = engine_for(server).stream_chat(MESSAGES)
+    assert next(stream) == " w0"
+    stream.close()  # what every consumer that stops reading early does (tutor.llm.base.close_stream)
+    assert server.script.disconnected.wait(5)
+
+
 def test_unreachable_server_is_retried_with_backoff_then_named():
     config = ServerConfig(base_url=f"http://127.0.0.1:{closed_port()}/v1", model="m", max_retries=2)
     engine = OpenAICompatibleEngine(config, tokenizer=CHARS)

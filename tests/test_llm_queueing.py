@@ -7,6 +7,7 @@ import time
 import pytest
 
 from tests.llm_tiny import tiny_engine
+from tutor.llm.base import EngineError
 from tutor.llm.queueing import ModelQueue
 
 
@@ -169,3 +170,116 @@ def test_the_lab_gets_a_busy_note_only_while_others_use_the_model(engine, lang):
     finally:
         engine.lock.leave(ticket)
     assert busy_note(engine, lang) is None
+
+
+# --- no wait without an end (issue 18) ----------------------------------------------------------
+
+
+def _in_thread(call):
+    """Run `call` on a thread; returns (thread, outcome list: the result or the exception raised)."""
+    outcome: list = []
+
+    def run() -> None:
+        try:
+            outcome.append(call())
+        except Exception as err:  # noqa: BLE001 - the test looks at what was raised
+            outcome.append(err)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, outcome
+
+
+def test_a_with_block_behind_a_wedged_holder_gives_up_after_the_time_limit():
+    line = ModelQueue(wait_s=0.2)
+    line.acquire()  # a holder that never lets go
+    started = time.monotonic()
+    with pytest.raises(EngineError) as err:
+        with line:
+            pass
+    assert err.value.code == "timeout" and 0.2 <= time.monotonic() - started < 2.0
+    assert line.waiting == 0, "the request that gave up left the line"
+
+
+def test_a_turn_can_be_cancelled_while_it_waits():
+    line = ModelQueue()
+    line.acquire()
+    stop = threading.Event()
+
+    def wait_for_a_turn():
+        with line.turn(cancelled=stop.is_set):
+            return "ran"
+
+    thread, outcome = _in_thread(wait_for_a_turn)
+    time.sleep(0.05)
+    stop.set()
+    thread.join(timeout=5)
+    assert isinstance(outcome[0], EngineError) and outcome[0].code == "cancelled"
+    assert line.waiting == 0
+
+
+def test_closing_the_line_sends_waiting_requests_away_and_waits_for_the_running_one():
+    line = ModelQueue()
+    running = line.acquire()
+    waiter, outcome = _in_thread(lambda: line.__enter__())
+    time.sleep(0.05)
+    closer, closed = _in_thread(lambda: line.close(timeout=5))
+    waiter.join(timeout=5)
+    assert isinstance(outcome[0], EngineError) and outcome[0].code == "cancelled"
+    assert closed == [], "close waits while the running request still holds the model"
+    line.leave(running)
+    closer.join(timeout=5)
+    assert closed == [True]
+    assert line.acquire(timeout=1) is None, "a closed line gives no more turns"
+
+
+def test_closing_gives_up_on_a_holder_that_does_not_finish():
+    line = ModelQueue()
+    line.acquire()
+    assert line.close(timeout=0.1) is False
+
+
+def test_a_lab_step_waiting_for_the_model_can_be_stopped(engine):
+    holder = engine.lock.acquire(kind="answer")
+    stop = threading.Event()
+    try:
+        thread, outcome = _in_thread(lambda: engine.next_token_distribution("The cat", stop=stop))
+        time.sleep(0.05)
+        assert engine.lock.waiting == 1
+        stop.set()
+        thread.join(timeout=5)
+    finally:
+        engine.lock.leave(holder)
+    assert isinstance(outcome[0], EngineError) and outcome[0].code == "cancelled"
+    assert engine.lock.waiting == 0 and not engine.lock.locked()
+
+
+def test_forgetting_the_cache_behind_a_wedged_holder_times_out(engine):
+    holder = engine.lock.acquire(kind="answer")
+    engine.lock.wait_s = 0.2
+    try:
+        with pytest.raises(EngineError) as err:
+            engine.forget_cache()
+    finally:
+        engine.lock.wait_s = 300.0
+        engine.lock.leave(holder)
+    assert err.value.code == "timeout"
+
+
+def test_a_worker_that_cannot_start_leaves_no_ticket_in_line(engine, monkeypatch):
+    real_start = threading.Thread.start
+
+    def refuse_workers(thread):
+        if thread.name.startswith("generate-"):
+            raise RuntimeError("can't start new thread")
+        real_start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", refuse_workers)
+    with pytest.raises(EngineError) as err:
+        engine.stream_completion("The cat sat", max_new_tokens=3)
+    monkeypatch.undo()
+    assert err.value.code == "generation_failed"
+    assert engine.lock.outlook().ahead == 0, "no ticket was left behind"
+    after = engine.stream_completion("The cat sat", max_new_tokens=3, timeout_s=10)
+    "".join(after)
+    assert after.stop_reason in {"eos", "length"}, "the next answer gets its turn"

@@ -950,6 +950,11 @@ def test_the_database_url_setting_chooses_the_backend(tmp_path, pg_database):
 
     store = open_progress_store(settings.progress_db_url, settings.data_dir)
     assert isinstance(store, PostgresProgressStore)
+    # the URL holds the password: neither the settings nor the store print it
+    from psycopg import conninfo
+
+    password = conninfo.conninfo_to_dict(pg_database).get("password")
+    assert "progress_db_url" not in repr(settings) and (not password or password not in repr(vars(store)))
     store.close()
     assert not (tmp_path / DB_FILE_NAME).exists()
     local = load_settings({"LLM_TUTOR_DATA_DIR": str(tmp_path)}, config_file=str(tmp_path / "none.toml"))

@@ -51,6 +51,34 @@ def test_stopping_early_keeps_what_arrived_and_tells_the_engine_to_stop():
     assert record == {"text": "first ", "done": False}
 
 
+def test_stopping_early_closes_the_engines_stream_itself():
+    from tests.fakes import FakeStream
+
+    stream = FakeStream(iter(["first ", "second "]), [])
+    pieces = recorded(stream, {}, threading.Event())
+    next(pieces)
+    pieces.close()
+    assert stream.closed, "the model is let go at once, not when the stream is garbage-collected"
+
+
+def test_an_answer_cut_by_the_local_time_limit_is_not_done():
+    from tests.llm_tiny import stall_on_pass, tiny_engine
+    from tutor.llm.base import EngineError
+
+    engine = tiny_engine()
+    engine._eos_ids = set()
+    handle = stall_on_pass(engine, 3, 1.5)  # the time limit passes with two tokens written
+    record: dict = {}
+    try:
+        stream = stream_prompt(engine, "The cat sat", kind="completion", max_new_tokens=50, timeout_s=1.0)
+        with pytest.raises(EngineError) as err:
+            "".join(recorded(stream, record, threading.Event()))
+    finally:
+        handle.remove()
+    assert err.value.code == "timeout"
+    assert record["text"] and record["done"] is False  # kept, and never graded as a whole answer
+
+
 def test_stream_prompt_sends_chat_messages_or_raw_text():
     engine = FakeEngine(reply="ok")
     "".join(stream_prompt(engine, "Hi", kind="chat", temperature=0.0))

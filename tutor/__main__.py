@@ -15,10 +15,12 @@ Commands:
   lens "TEXT" [--top-k K] [--json]      the model's guess after every layer
   neighbours WORD [--top-k K] [--json]  nearest tokens in the input embeddings
 
-Exit codes (stable, for scripts and the Makefile):
+Exit codes (stable, for scripts and the Makefile; the table is tutor/exit_codes.py):
   0 success · 1 unexpected error · 2 bad command-line usage · 3 model not installed (model_missing,
   part_missing) · 4 corrupt weights (hash_mismatch) · 5 out of memory · 6 generation failed or timed
-  out · 7 bad configuration or input (bad_config, bad_input) · 130 interrupted (Ctrl-C)
+  out · 7 bad configuration or input (bad_config, bad_input, server_auth, model_not_on_server) ·
+  8 model server unreachable, busy or failing (server_unreachable, server_timeout, server_busy,
+  server_error, stream_interrupted) · 130 interrupted (Ctrl-C, cancelled)
 
 To add a command: write `add_<name>(subparsers)` that registers a subparser and sets
 `func=<runner>` with `set_defaults`, then add it to COMMANDS below.
@@ -31,34 +33,21 @@ import sys
 import threading
 from collections.abc import Callable
 
-from tutor.llm.base import EngineError
-
-EXIT_OK = 0
-EXIT_UNEXPECTED = 1
-EXIT_USAGE = 2
-EXIT_MODEL_MISSING = 3
-EXIT_HASH_MISMATCH = 4
-EXIT_OUT_OF_MEMORY = 5
-EXIT_GENERATION_FAILED = 6
-EXIT_BAD_CONFIG = 7
-EXIT_INTERRUPTED = 130
-
-EXIT_CODES = {
-    "model_missing": EXIT_MODEL_MISSING,
-    "part_missing": EXIT_MODEL_MISSING,
-    "hash_mismatch": EXIT_HASH_MISMATCH,
-    "out_of_memory": EXIT_OUT_OF_MEMORY,
-    "generation_failed": EXIT_GENERATION_FAILED,
-    "timeout": EXIT_GENERATION_FAILED,
-    "bad_config": EXIT_BAD_CONFIG,
-    "bad_input": EXIT_BAD_CONFIG,
-    "needs_local": EXIT_BAD_CONFIG,  # the inside-the-model commands with backend = "openai"
-}
-
-
-def exit_code_for(err: EngineError) -> int:
-    """The documented exit code for an engine failure."""
-    return EXIT_CODES.get(err.code, EXIT_UNEXPECTED)
+from tutor.exit_codes import (  # noqa: F401 - EXIT_* are this CLI's documented names
+    EXIT_BAD_CONFIG,
+    EXIT_CODES,
+    EXIT_GENERATION_FAILED,
+    EXIT_HASH_MISMATCH,
+    EXIT_INTERRUPTED,
+    EXIT_MODEL_MISSING,
+    EXIT_OK,
+    EXIT_OUT_OF_MEMORY,
+    EXIT_SERVER_FAILED,
+    EXIT_UNEXPECTED,
+    EXIT_USAGE,
+    exit_code_for,
+)
+from tutor.llm.base import EngineError, close_stream
 
 
 class ProgressBar:
@@ -155,6 +144,7 @@ def run_generate(args: argparse.Namespace) -> int:
             sys.stdout.flush()
     finally:
         stop.set()
+        close_stream(stream)  # Ctrl-C mid-answer: the model stops (the server is hung up on) now
     sys.stdout.write("\n")
     return EXIT_OK
 
@@ -264,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except EngineError as err:
         print(f"\nerror [{err.code}]: {err}", file=sys.stderr)
-        return exit_code_for(err)
+        return exit_code_for(err.code)
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

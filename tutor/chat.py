@@ -476,6 +476,10 @@ class AnswerJob:
     switch); the generation is not. Each script run follows the job with `follow()`, a fresh
     generator that reads what has arrived so far, so no generator is ever shared between runs
     (which is what raises "generator already executing").
+
+    When the job ends early (a stop, a loop, an error) it closes the model's stream itself, so the
+    model is let go at once rather than when the garbage collector finds the stream. An answer the
+    engine cut at its time limit ends with EngineError("timeout") in `error`, on either engine.
     """
 
     plan: AnswerPlan
@@ -501,8 +505,18 @@ class AnswerJob:
             self.error = err
             self.done.set()
             return self
-        threading.Thread(target=self._run, name="tutor-answer", daemon=True).start()
+        try:
+            threading.Thread(target=self._run, name="tutor-answer", daemon=True).start()
+        except RuntimeError as err:  # no thread: nobody would ever read the stream, which holds its place in line
+            self._close_stream()
+            self.error = EngineError("generation_failed", f"The answer could not be started: {err}")
+            self.done.set()
         return self
+
+    def _close_stream(self) -> None:
+        from tutor.llm.base import close_stream
+
+        close_stream(self.stream)
 
     def queue_status(self) -> QueueStatus | None:
         """While waiting for the shared model: place in line and rough wait (None once writing)."""
@@ -537,6 +551,7 @@ class AnswerJob:
         except Exception as err:  # noqa: BLE001 - any model failure becomes a readable message
             self.error = EngineError("generation_failed", f"{type(err).__name__}: {err}")
         finally:
+            self._close_stream()  # read to the end: a no-op; ended early: the model stops now
             self._take(guard.finish())
             self.done.set()
 

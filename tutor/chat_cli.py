@@ -10,8 +10,7 @@ import argparse
 import json
 import sys
 
-EXIT_CODES = {"bad_input": 7, "model_missing": 3, "part_missing": 3, "hash_mismatch": 4, "out_of_memory": 5,
-              "generation_failed": 6, "timeout": 6, "bad_config": 7}  # the same codes as tutor.__main__
+from tutor.exit_codes import EXIT_OK, exit_code_for
 
 
 def add_ask_command(subparsers: argparse._SubParsersAction) -> None:
@@ -38,7 +37,7 @@ def run_ask(args: argparse.Namespace) -> int:
 
     lang = args.lang or question_language(args.question)
     result = ask(args.question, lang, temperature=args.temperature, explain=args.explain, anyway=args.anyway)
-    code = EXIT_CODES.get(result.get("error_code", ""), 1) if "error" in result else 0
+    code = exit_code_for(result.get("error_code", "")) if "error" in result else EXIT_OK
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
         return code

@@ -37,7 +37,7 @@ class Settings:
     # Empty: progress in SQLite inside data_dir. "postgresql://user:password@host:5432/db": progress
     # in that PostgreSQL database, shared by every app replica (see tutor/progress/postgres.py).
     # Set, a name no longer finds a learner: each sign-in is new, the private link brings one back.
-    progress_db_url: str = ""
+    progress_db_url: str = dataclasses.field(default="", repr=False)  # may hold the password
     # True when the app is served to other people (a classroom, the internet) with progress in
     # SQLite: a name is then only a label, as with progress_db_url, so typing "Mina" never opens
     # another Mina's progress; each sign-in is new and the private link brings a learner back.

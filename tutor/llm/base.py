@@ -95,7 +95,11 @@ class Engine(Protocol):
     ) -> Iterator[str]:
         """Yield the assistant's reply, piece by piece. `messages` are {"role", "content"}
         dicts (roles: system, user, assistant). Setting `stop` ends the stream within a few
-        tokens. temperature 0 means greedy (always the most likely token)."""
+        tokens. temperature 0 means greedy (always the most likely token).
+
+        The stream has `close()`: a consumer that stops reading early calls it (see close_stream),
+        which lets go of the model at once. An answer cut by `timeout_s` raises
+        EngineError("timeout") after the pieces that arrived: it is not complete."""
         ...
 
     def stream_completion(
@@ -131,6 +135,16 @@ class Engine(Protocol):
 
 
 CHAT_ROLES = ("system", "user", "assistant")
+
+
+def close_stream(stream: object) -> None:
+    """Let go of a stream read only in part: the local engine's worker stops and gives the model
+    back, the remote engine hangs up. Explicit, because waiting for the garbage collector to drop
+    the stream may take a while (or forever, in a reference cycle) while the model keeps writing.
+    Engine streams (and generators) have close(); a plain iterator has nothing to let go of."""
+    close = getattr(stream, "close", None)
+    if callable(close):
+        close()
 
 
 def check_text(text: object, *, allow_empty: bool = True) -> str:

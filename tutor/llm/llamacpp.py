@@ -226,11 +226,18 @@ class LlamaCppEngine(TransformersEngine):
         )
 
     def close(self) -> None:
-        """Give llama.cpp's memory back (the engine is unusable afterwards)."""
-        with self.lock:
-            for context in (self._writer, self._reader):
-                if context is not None:
-                    context.close()
+        """Give llama.cpp's memory back (the engine is unusable afterwards).
+
+        Requests still waiting for the model are sent away first (EngineError "cancelled"): after
+        this they would run on freed memory. If the running one does not finish within the line's
+        `wait_s`, the memory is kept (freeing it under a running pass would crash the process) and
+        EngineError "timeout" says so.
+        """
+        if not self.lock.close():
+            raise EngineError("timeout", "The model is still busy, so its memory was not freed.", hint="Try again soon.")
+        for context in (self._writer, self._reader):
+            if context is not None:
+                context.close()
 
     def forget_cache(self) -> None:
         with self.lock:

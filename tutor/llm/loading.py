@@ -20,6 +20,18 @@ from tutor.llm.prepare import gguf_for, model_dir_for, needs_prepare, prepare_mo
 Progress = Callable[[float, str], None]
 
 _PREPARE_SHARE = 0.8  # of the progress bar, when preparation is needed
+LOAD_RETRY_S = 60.0  # a failed load is tried again after this long (see load_retry_due)
+
+
+def load_retry_due(code: str, age_s: float) -> bool:
+    """Should a model load that failed `age_s` seconds ago with EngineError `code` be tried again?
+
+    A model server that could not be reached or answered badly (codes "server_*") may be up a
+    moment later (an app replica that started before its server): always. Anything else (files
+    missing or damaged, not enough memory) seldom mends itself within seconds, and each try costs
+    a load: after LOAD_RETRY_S, or at once when the learner asks (the page's "Try again" button).
+    """
+    return code.startswith("server_") or age_s >= LOAD_RETRY_S
 
 
 def engine_status(name_or_path: str | None = None, settings: Settings | None = None) -> tuple[str, str]:

@@ -93,7 +93,10 @@ class GenerationStream(Iterator[str]):
     """The text pieces of one generation, as they are produced; `stop_reason` says why it ended.
 
     stop_reason: "eos" (the model finished), "length" (max_new_tokens), "stopped" (stop event),
-    "timeout", or "" while still running.
+    "timeout", or "" while still running. A timeout raises EngineError("timeout") after the pieces
+    that arrived, as the remote engine does: the answer is cut, and a consumer must not file it as
+    complete. A consumer that stops reading early calls `close()` (or reads it in a `with` block):
+    the model is let go at once, not whenever the garbage collector gets to the stream.
     """
 
     def __init__(
@@ -126,8 +129,16 @@ class GenerationStream(Iterator[str]):
             raise StopIteration
         if isinstance(item, EngineError):
             self._finish()
+            if item.code == "timeout":
+                self.stop_reason = "timeout"
             raise item
         return item
+
+    def __enter__(self) -> GenerationStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _finish(self) -> None:
         self._finished = True
@@ -147,7 +158,7 @@ class GenerationStream(Iterator[str]):
         self._finish()
 
     def __del__(self) -> None:
-        # a stream dropped half-read (e.g. a Streamlit rerun) must not keep the model busy
+        # a last resort only: every consumer that drops a stream half-read closes it explicitly
         self._stop.set()
 
 
@@ -230,7 +241,8 @@ class TransformersEngine:
         self.forget_cache()
 
     def forget_cache(self) -> None:
-        """Drop every remembered prefix, so the next call reads its whole text again."""
+        """Drop every remembered prefix, so the next call reads its whole text again (waits at most
+        the line's `wait_s` for the model, then EngineError "timeout")."""
         with self.lock:
             self._prefixes.clear()
 
@@ -297,17 +309,20 @@ class TransformersEngine:
         top_k: int = 10,
         top_p: float = 1.0,
         show: int | None = None,
+        stop: threading.Event | None = None,
     ) -> NextTokenDistribution:
         """The model's real probabilities for the token after `text`.
 
         top_k / top_p reshape the sampling pool (top_k 0 = off); `show` is how many candidates to
         list (default: top_k, or 10 when top_k is off). Candidates are ordered by raw probability.
+        While other requests hold the model this waits for its turn: at most the line's `wait_s`
+        (then EngineError "timeout"), and setting `stop` gives up the wait ("cancelled").
         """
         ids = self._encode(check_text(text, allow_empty=False))
         limit = self.context_window - 1
         truncated = len(ids) > limit
         ids = ids[-limit:]
-        logits = self._last_logits(ids)
+        logits = self._last_logits(ids, stop)
         raw = sampling.softmax(logits)
         probs, keep = sampling.sampling_distribution(logits, temperature=temperature, top_k=top_k, top_p=top_p)
         count = max(1, min(show or (top_k if top_k > 0 else 10), self.vocab_size))
@@ -331,10 +346,11 @@ class TransformersEngine:
             truncated=truncated,
         )
 
-    def next_token_logits(self, text: str) -> torch.Tensor:
-        """The raw float32 logits for the token after `text` (for labs that reshape them themselves)."""
+    def next_token_logits(self, text: str, *, stop: threading.Event | None = None) -> torch.Tensor:
+        """The raw float32 logits for the token after `text` (for labs that reshape them themselves);
+        waits for the model like next_token_distribution."""
         ids = self._encode(check_text(text, allow_empty=False))[-(self.context_window - 1):]
-        return self._last_logits(ids).clone()
+        return self._last_logits(ids, stop).clone()
 
     def token_label(self, token_id: int) -> str:
         """Readable text of one token; a token that is only part of a character shows its bytes.
@@ -376,9 +392,9 @@ class TransformersEngine:
                 return ids[-limit:]  # one huge message: keep its end (the question is usually last)
             kept.pop(first)
 
-    def _last_logits(self, ids: list[int]) -> torch.Tensor:
+    def _last_logits(self, ids: list[int], stop: threading.Event | None = None) -> torch.Tensor:
         """Scores for the token after `ids` (reusing whatever start of `ids` the model already read)."""
-        with self.lock, torch.inference_mode():
+        with self.lock.turn(cancelled=None if stop is None else stop.is_set), torch.inference_mode():
             return self._read(ids).logits
 
     def _read(self, ids: list[int]) -> _Prefix:
@@ -441,15 +457,23 @@ class TransformersEngine:
         deadline = time.monotonic() + timeout_s
         pieces: queue.Queue = queue.Queue()
         ticket = self.lock.join("answer")  # in line from now on, so the page can show its place
-        stream = GenerationStream(pieces, cancel, deadline, status=lambda: self.lock.status(ticket))
-        worker = threading.Thread(
-            target=self._generate_into,
-            args=(ticket, ids, budget, temperature, top_p, (cancel, stop), deadline, seed, pieces),
-            name=f"generate-{self.name}",
-            daemon=True,
-        )
-        stream.worker = worker
-        worker.start()
+        try:
+            stream = GenerationStream(pieces, cancel, deadline, status=lambda: self.lock.status(ticket))
+            worker = threading.Thread(
+                target=self._generate_into,
+                args=(ticket, ids, budget, temperature, top_p, (cancel, stop), deadline, seed, pieces),
+                name=f"generate-{self.name}",
+                daemon=True,
+            )
+            stream.worker = worker
+            worker.start()
+        except BaseException as err:
+            # no worker will ever take this turn or give it back: a ticket left in line would block
+            # the model for every later request of the process
+            self.lock.leave(ticket)
+            if isinstance(err, Exception):
+                raise EngineError("generation_failed", f"The model's worker did not start: {err}") from err
+            raise
         return stream
 
     def _generate_into(
@@ -477,8 +501,8 @@ class TransformersEngine:
             if not turn and stop_requested():  # the learner left the line: nothing was written
                 pieces.put((_DONE, "stopped"))
                 return
-            if not turn:
-                pieces.put(EngineError("timeout", "The model is busy with another answer.", hint="Try again soon."))
+            if not turn:  # too long in line, or the engine is being closed
+                pieces.put(self.lock.refusal())
                 return
             try:
                 generator = sampling.seeded_generator(seed)
@@ -507,8 +531,13 @@ class TransformersEngine:
                         pieces.put(final[len(shown):].replace("\ufffd", ""))
             finally:
                 self.lock.leave(ticket)
-            if reason == "timeout" and not generated:
-                pieces.put(EngineError("timeout", "The model did not answer in time.", hint="Try a shorter question."))
+            if reason == "timeout":
+                # cut by the deadline: the pieces already sent stay with the reader, and this error
+                # after them says the answer is not complete (the same as the remote engine)
+                kept = " What arrived so far is kept." if generated else ""
+                pieces.put(EngineError(
+                    "timeout", f"The model did not finish in time.{kept}", hint="Try a shorter question."
+                ))
                 return
             pieces.put((_DONE, reason))
         except Exception as err:  # noqa: BLE001 - the worker must always report back

@@ -264,11 +264,15 @@ class OpenAICompatibleEngine:
         *,
         stream: bool = False,
         timeout_s: float | None = None,
+        halted: Callable[[], bool] | None = None,
     ) -> requests.Response:
         """One HTTP call, retried with doubling waits while the server cannot be reached.
 
         Only failures *before* the server answered are retried: a request that reached the model
         may already have cost it seconds of work, and a half-sent answer cannot be resumed.
+        `halted()` (the learner's Stop) is honoured before every attempt, during every wait between
+        attempts and as soon as the server answers: then the connection is closed and
+        EngineError("cancelled") raised, so no answer is fetched that nobody will read.
         """
         url = self.base_url + path
         read_timeout = timeout_s or self.config.timeout_s
@@ -276,8 +280,10 @@ class OpenAICompatibleEngine:
         attempts = 1 + max(0, self.config.max_retries)
         last: EngineError | None = None
         for attempt in range(attempts):
-            if attempt:
-                time.sleep(_FIRST_BACKOFF_S * 2 ** (attempt - 1))
+            if attempt and _pause(_FIRST_BACKOFF_S * 2 ** (attempt - 1), halted):
+                raise _cancelled()
+            if halted is not None and halted():
+                raise _cancelled()
             try:
                 response = requests.request(
                     method, url, json=body, headers=self._headers(), stream=stream, timeout=timeout
@@ -289,6 +295,9 @@ class OpenAICompatibleEngine:
                 continue
             except requests.exceptions.RequestException as err:  # e.g. a reply cut off midway
                 raise EngineError("server_error", f"The server at {self.base_url} failed: {err}") from err
+            if halted is not None and halted():  # stopped while connecting: hang up before any answer
+                _hang_up(response)
+                raise _cancelled()
             if response.status_code in _RETRY_STATUSES and attempt + 1 < attempts:
                 response.close()
                 continue
@@ -355,7 +364,10 @@ class OpenAICompatibleEngine:
         piece_of: Callable[[dict], str],
     ) -> Iterator[str]:
         """The text pieces of one streaming request (sent when the caller starts reading)."""
-        return _read_events(lambda: self._request("POST", path, body, stream=True), piece_of, stop, timeout_s, self.base_url)
+        return _read_events(
+            lambda halted: self._request("POST", path, body, stream=True, halted=halted),
+            piece_of, stop, timeout_s, self.base_url,
+        )
 
     def _server_tokenizer(self) -> TextTokenizer:
         """Tokenize through llama.cpp's /extras endpoints (they sit beside /v1, not under it)."""
@@ -477,7 +489,7 @@ def _local_tokenizer(model: str, cache_dir: str) -> TextTokenizer | None:
 
 
 def _read_events(
-    open_stream: Callable[[], requests.Response],
+    open_stream: Callable[[Callable[[], bool]], requests.Response],
     piece_of: Callable[[dict], str],
     stop: threading.Event | None,
     timeout_s: float,
@@ -490,11 +502,22 @@ def _read_events(
     (connecting, or reading a long prompt). On stop we hang up: that is how the server learns to
     stop generating. If the connection breaks before [DONE], the pieces already yielded stay with
     the caller and we raise stream_interrupted, so the page keeps the partial answer, marked as cut.
+
+    Stop counts at every stage: while retrying or waiting between attempts (no further attempt),
+    while connecting (the reader hangs up as soon as the connection opens), while reading (we hang
+    up; the reader also checks between chunks). Closing this generator (`close()`, which every
+    consumer that stops reading early calls) is a stop too.
     """
     pieces: queue.Queue = queue.Queue()
     opened: list[requests.Response] = []  # the reader's response, so we can hang up on it
+    gone = threading.Event()  # this generator has ended: nobody reads the reply any more
+
+    def halted() -> bool:
+        return gone.is_set() or (stop is not None and stop.is_set())
+
     reader = threading.Thread(
-        target=_read_into, args=(open_stream, piece_of, pieces, opened), name="llm-stream", daemon=True
+        target=_read_into, args=(lambda: open_stream(halted), piece_of, pieces, opened, halted),
+        name="llm-stream", daemon=True,
     )
     reader.start()
     deadline = time.monotonic() + timeout_s
@@ -522,6 +545,10 @@ def _read_events(
                 raise _interrupted(base_url) from item
             yield item
     finally:
+        # `gone` first, then look for a connection: the reader adds its connection first, then
+        # looks at `gone`, so whichever of us comes second hangs up (a connection still opening
+        # is never missed)
+        gone.set()
         if opened:
             _hang_up(opened[0])
 
@@ -531,19 +558,27 @@ def _read_into(
     piece_of: Callable[[dict], str],
     pieces: queue.Queue,
     opened: list[requests.Response],
+    halted: Callable[[], bool],
 ) -> None:
     """Reader thread: send the request, parse `data:` lines into text pieces, end with _DONE or
-    the exception met (EngineError for failures before the answer started)."""
+    the exception met (EngineError for failures before the answer started). Hangs up itself when
+    `halted()` (stopped, or the consumer gone) once the connection opens and between chunks."""
     try:
         response = open_stream()
     except EngineError as err:
         pieces.put(err)
         return
     opened.append(response)
+    if halted():  # stopped while the connection was opening (see _read_events' finally)
+        _hang_up(response)
+        return
     buffer = b""
     finished = False  # a chunk said why the answer ended ("stop", "length")
     try:
         for chunk in response.iter_content(chunk_size=None):
+            if halted():
+                _hang_up(response)
+                return
             buffer += chunk
             *lines, buffer = buffer.split(b"\n")
             for line in lines:
@@ -562,6 +597,16 @@ def _read_into(
         pieces.put(ConnectionError("the stream ended before [DONE]"))
     except Exception as err:  # noqa: BLE001 - handed to the consumer, who decides what it means
         pieces.put(err)
+
+
+def _pause(seconds: float, halted: Callable[[], bool] | None) -> bool:
+    """Wait `seconds` (a backoff before the next attempt); True as soon as `halted()`, if given."""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        if halted is not None and halted():
+            return True
+        time.sleep(min(0.02, left))
+    return halted is not None and halted()
 
 
 def _hang_up(response: requests.Response) -> None:
@@ -659,6 +704,10 @@ def _unreachable(base_url: str, attempts: int) -> EngineError:
         f"The model server at {base_url} cannot be reached (tried {attempts} time{'s' * (attempts > 1)}).",
         hint="Check that the server is running and that `openai_base_url` is right.",
     )
+
+
+def _cancelled() -> EngineError:
+    return EngineError("cancelled", "Stopped before the model server answered.")
 
 
 def _slow(base_url: str, timeout_s: float, *, partial: bool = False) -> EngineError:

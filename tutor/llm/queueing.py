@@ -6,6 +6,10 @@ staring at a frozen page and would not even keep arrival order. `ModelQueue` is 
 tickets: requests are served in the order they arrived, each can ask how many are ahead and
 about how long that will take, and a request can leave the line (the learner pressed Stop).
 
+No wait is endless: every wait for a turn has a time limit (`wait_s` unless the caller gives
+one) and can be cancelled, so a wedged holder makes the others fail with a message instead of
+freezing their pages; `close` sends every waiting request away before the model is freed.
+
 Estimates come from how long recent turns of the same kind took (a running average), minus
 what the current turn has already used.
 """
@@ -14,11 +18,13 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from tutor.llm.base import QueueStatus
+from tutor.llm.base import EngineError, QueueStatus
 
+DEFAULT_WAIT_S = 300.0  # longest wait for a turn when the caller names none: a long answer ahead, twice
 _SMOOTHING = 0.3  # weight of the newest turn in the running average of turn lengths
 _FIRST_GUESS_S = {"answer": 20.0, "step": 0.3}  # before any turn of that kind was measured
 
@@ -33,11 +39,13 @@ class _Ticket:
 class ModelQueue:
     """A fair lock for the model: `with queue:` or `acquire(...)`/`release()`, plus status."""
 
-    def __init__(self) -> None:
+    def __init__(self, wait_s: float = DEFAULT_WAIT_S) -> None:
         self._cond = threading.Condition()
         self._numbers = itertools.count()
         self._line: list[_Ticket] = []  # in arrival order; the first one holds the model
         self.average_s = dict(_FIRST_GUESS_S)
+        self.wait_s = wait_s  # the time limit of a wait that names none
+        self._closed = False  # set by close(): no more turns
 
     # ---- taking a turn ---------------------------------------------------------------------------
 
@@ -51,19 +59,60 @@ class ModelQueue:
     def wait_turn(
         self, ticket: _Ticket, *, timeout: float | None = None, cancelled: Callable[[], bool] | None = None
     ) -> bool:
-        """Block until `ticket` is first in line; False (and out of the line) on timeout or cancel."""
-        deadline = None if timeout is None else time.monotonic() + timeout
+        """Block until `ticket` is first in line; False (and out of the line) after `timeout` seconds
+        (None: `wait_s`), when `cancelled()` turns true, or when the line is closed."""
+        deadline = time.monotonic() + (self.wait_s if timeout is None else timeout)
         with self._cond:
-            while self._line[0] is not ticket:
-                left = None if deadline is None else deadline - time.monotonic()
-                if (left is not None and left <= 0) or (cancelled is not None and cancelled()):
+            while self._line[0] is not ticket or self._closed:
+                left = deadline - time.monotonic()
+                if left <= 0 or self._closed or (cancelled is not None and cancelled()):
                     self._line.remove(ticket)
                     self._cond.notify_all()
                     return False
-                # wake now and then to notice a cancel; a release wakes us at once
-                self._cond.wait(0.1 if left is None else min(0.1, left))
+                # wake now and then to notice a cancel; a release or a close wakes us at once
+                self._cond.wait(min(0.1, left))
             ticket.started = time.monotonic()
             return True
+
+    @contextmanager
+    def turn(
+        self, kind: str = "step", *, timeout: float | None = None, cancelled: Callable[[], bool] | None = None
+    ) -> Iterator[_Ticket]:
+        """Hold the model for a `with` block. Raises EngineError "timeout" when the turn does not
+        come within `timeout` seconds (None: `wait_s`), "cancelled" when `cancelled()` turns true
+        or the line is closed while waiting."""
+        ticket = self.join(kind)
+        if not self.wait_turn(ticket, timeout=timeout, cancelled=cancelled):
+            raise self.refusal(cancelled)
+        try:
+            yield ticket
+        finally:
+            self.leave(ticket)
+
+    def refusal(self, cancelled: Callable[[], bool] | None = None) -> EngineError:
+        """Why a wait for a turn gave up: "cancelled" (by the caller, or the line closed) or "timeout"."""
+        if self._closed or (cancelled is not None and cancelled()):
+            return EngineError("cancelled", "The request was cancelled while it waited for the model.")
+        return EngineError("timeout", "The model is busy with another answer.", hint="Try again soon.")
+
+    def close(self, timeout: float | None = None) -> bool:
+        """Close the line: every request waiting now or later gives up ("cancelled"); then wait up
+        to `timeout` seconds (None: `wait_s`) for the running one to finish. True once no one
+        holds the model, so it may be freed; False if the holder is still running."""
+        deadline = time.monotonic() + (self.wait_s if timeout is None else timeout)
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+            while self._line:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(min(0.1, left))
+            return True
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     def leave(self, ticket: _Ticket) -> None:
         """End `ticket`'s turn (or give up its place) and let the next request in."""
@@ -78,9 +127,12 @@ class ModelQueue:
 
     # ---- the lock interface the engine's short calls use ------------------------------------------
 
-    def acquire(self, timeout: float | None = None, kind: str = "step") -> _Ticket | None:
+    def acquire(
+        self, timeout: float | None = None, kind: str = "step", cancelled: Callable[[], bool] | None = None
+    ) -> _Ticket | None:
+        """Wait for a turn (at most `timeout` s, None: `wait_s`); the ticket, or None on timeout or cancel."""
         ticket = self.join(kind)
-        return ticket if self.wait_turn(ticket, timeout=timeout) else None
+        return ticket if self.wait_turn(ticket, timeout=timeout, cancelled=cancelled) else None
 
     def release(self) -> None:
         with self._cond:
@@ -89,7 +141,9 @@ class ModelQueue:
             self.leave(running)
 
     def __enter__(self) -> ModelQueue:
-        self.acquire()
+        """`with queue:` waits at most `wait_s`, then raises EngineError "timeout" (see `turn`)."""
+        if self.acquire() is None:
+            raise self.refusal()
         return self
 
     def __exit__(self, *exc: object) -> None:

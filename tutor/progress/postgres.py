@@ -142,7 +142,8 @@ class PostgresProgressStore(SQLProgressStore):
         migrations: Sequence[Sequence[str]] = MIGRATIONS,
     ) -> None:
         super().__init__(migrations)
-        self.url = url
+        # The URL may hold the database password: the store keeps no copy of it (its pool needs it
+        # to reconnect, and keeps it out of its repr), so a logged or printed store shows none.
         try:
             given = conninfo.conninfo_to_dict(url)
         except psycopg.ProgrammingError as err:

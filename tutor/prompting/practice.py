@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from tutor.llm.base import Engine
+from tutor.llm.base import Engine, close_stream
 from tutor.prompting.exercises import Exercise, Tip
 from tutor.prompting.rubric import normalize, review_prompt
 from tutor.prompting.rules import RuleResult, check_output
@@ -58,9 +58,11 @@ def stream_prompt(
 def recorded(stream: Iterator[str], record: dict[str, Any], stop: threading.Event) -> Iterator[str]:
     """Pass the model's pieces through while saving them in record["text"].
 
-    record["done"] becomes True only when the model finished. If the page stops reading early (the
-    Stop button, a page switch), the generator is closed and `stop` tells the engine to end too;
-    what arrived so far stays in the record.
+    record["done"] becomes True only when the model finished: an answer cut by the engine's time
+    limit raises EngineError("timeout") after its pieces and stays not done, like a stopped one.
+    If the page stops reading early (the Stop button, a page switch), the page closes this
+    generator (contextlib.closing), and `stop` and the stream's own close() tell the engine to end
+    at once; what arrived so far stays in the record.
     """
     record.setdefault("text", "")
     record["done"] = False
@@ -71,6 +73,7 @@ def recorded(stream: Iterator[str], record: dict[str, Any], stop: threading.Even
         record["done"] = True
     finally:
         stop.set()
+        close_stream(stream)
 
 
 @dataclass(frozen=True)

@@ -52,20 +52,35 @@ def _ask_about(lesson: Lesson, section: Section, lang: str) -> None:
         st.switch_page(BY_ID["tutor"].path)
 
 
-def scroll_to(anchor: str) -> None:
-    """Scroll the page to a section heading once it is drawn (Streamlit draws after load)."""
-    components.html(
+def js_string(text: str) -> str:
+    """`text` as a JavaScript string literal that is safe inside an HTML <script> element.
+
+    json.dumps alone leaves "</script>" as it is, and the HTML parser ends the script there, before
+    JavaScript ever sees the string; "<!--" changes how the parser reads the rest. Writing <, > and
+    & as \\u escapes keeps the same string for JavaScript and leaves the HTML parser nothing to see
+    (json.dumps already escapes U+2028 and U+2029, which old JavaScript refuses in strings).
+    """
+    return json.dumps(text).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def scroll_script(anchor: str) -> str:
+    """The script that scrolls the page to the heading `anchor` once Streamlit has drawn it."""
+    return (
         "<script>"
-        "const target = " + json.dumps(anchor) + ";"
+        "const target = " + js_string(anchor) + ";"
         "let tries = 0;"
         "const timer = setInterval(() => {"
         "  const el = window.parent.document.getElementById(target);"
         "  if (el) { el.scrollIntoView({behavior: 'smooth', block: 'start'}); clearInterval(timer); }"
         "  if (++tries > 40) clearInterval(timer);"
         "}, 100);"
-        "</script>",
-        height=0,
+        "</script>"
     )
+
+
+def scroll_to(anchor: str) -> None:
+    """Scroll the page to a section heading once it is drawn (Streamlit draws after load)."""
+    components.html(scroll_script(anchor), height=0)
 
 
 def render_lesson(lesson: Lesson, lang: str, *, focus_section: str | None = None) -> None:

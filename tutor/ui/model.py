@@ -4,12 +4,17 @@ Loading happens outside st.cache_resource's function body on purpose: progress b
 cached function are recorded and replayed on every later call. Instead a cached *registry* (one
 per process, shared by every session) holds the loaded engines behind a lock, so two learners who
 arrive together load the model once. Engines serialise their own generate calls.
+
+A failed load is remembered, so every page does not pay for it again, but not for ever: it is
+tried again when tutor.llm.loading.load_retry_due says so (a model server: on the next run; any
+other failure: after a minute), or at once with the "Try again" button beside the error.
 """
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 import streamlit as st
@@ -17,6 +22,7 @@ import streamlit as st
 from tutor.config import load_settings
 from tutor.i18n import t
 from tutor.llm.base import Engine, EngineError
+from tutor.llm.loading import load_retry_due
 from tutor.ui.state import copy_back, keep_widget
 
 Source = TypeVar("Source")
@@ -25,13 +31,45 @@ MODEL_KEY = "model_choice"  # non-widget key: the learner's chosen model for thi
 TEMPERATURE_KEY = "model_temperature"
 
 
+@dataclass(frozen=True)
+class LoadFailure:
+    """Why a model did not load, and when (time.monotonic()), so the retry can wait its turn."""
+
+    error: EngineError
+    at: float
+
+
 class EngineRegistry:
     """Loaded engines by model name; `lock` makes sure each is loaded only once."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.engines: dict[str, Engine] = {}
-        self.failures: dict[str, EngineError] = {}
+        self.failures: dict[str, LoadFailure] = {}
+        # its own lock: `lock` is held for a whole load, and the sidebar must not wait for that
+        self._failures_lock = threading.Lock()
+
+    def record_failure(self, name: str, error: EngineError) -> None:
+        with self._failures_lock:
+            self.failures[name] = LoadFailure(error, time.monotonic())
+
+    def failure(self, name: str, now: float | None = None) -> EngineError | None:
+        """Why `name` did not load, while that still stands; None once a retry is due (the
+        failure is then forgotten, so the next get_engine loads again)."""
+        with self._failures_lock:
+            failed = self.failures.get(name)
+            if failed is None:
+                return None
+            age = (time.monotonic() if now is None else now) - failed.at
+            if load_retry_due(failed.error.code, age):
+                del self.failures[name]
+                return None
+            return failed.error
+
+    def forget_failure(self, name: str) -> None:
+        """The "Try again" button: the next get_engine loads `name` again."""
+        with self._failures_lock:
+            self.failures.pop(name, None)
 
 
 @st.cache_resource(show_spinner=False)
@@ -66,6 +104,26 @@ def reset_engines() -> None:
 
 def chosen_model() -> str:
     return st.session_state.setdefault(MODEL_KEY, load_settings().model)
+
+
+_RETRY_SHOWN = "_model_retry_shown"  # this run already has its "Try again" button beside an error
+
+
+def try_again_ui(name: str, lang: str, *, key: str = "model_try_again") -> None:
+    """A "Try again" button that forgets the failed load of `name` (the click's rerun loads it).
+    Drawn once per run, however many calls of get_engine meet the failure."""
+    if key == "model_try_again":
+        if st.session_state.get(_RETRY_SHOWN):
+            return
+        st.session_state[_RETRY_SHOWN] = True
+    st.button(
+        t("common.model.try_again", lang),
+        key=key,
+        icon=":material/refresh:",
+        help=t("common.model.try_again_help", lang),
+        on_click=engine_registry().forget_failure,
+        args=(name,),
+    )
 
 
 def error_text(err: EngineError, lang: str) -> str:
@@ -137,8 +195,10 @@ def get_engine(lang: str) -> Engine | None:
     registry = engine_registry()
     if name in registry.engines:
         return registry.engines[name]
-    if name in registry.failures:
-        st.error(error_text(registry.failures[name], lang), icon=":material/error:")
+    failed = registry.failure(name)
+    if failed is not None:
+        st.error(error_text(failed, lang), icon=":material/error:")
+        try_again_ui(name, lang)
         return None
     bar = st.progress(0.0, text=t("common.model.loading", lang, model=name))
     try:
@@ -156,8 +216,9 @@ def get_engine(lang: str) -> Engine | None:
         err = caught if isinstance(caught, EngineError) else EngineError(
             "out_of_memory", "Not enough memory to load the model."
         )
-        registry.failures[name] = err
+        registry.record_failure(name, err)
         st.error(error_text(err, lang), icon=":material/error:")
+        try_again_ui(name, lang)
         _refresh_sidebar_status(t("common.model.unavailable", lang, why=err.message))
         return None
     finally:
@@ -171,6 +232,7 @@ def model_status_sidebar(lang: str) -> None:
     registry = engine_registry()
     name = chosen_model()
     settings = load_settings()
+    st.session_state[_RETRY_SHOWN] = False  # the router draws this first in every run
     with st.sidebar.expander(t("common.model.title", lang), icon=":material/memory:"):
         if settings.backend == "openai":
             # the server decides which model runs: a picker here would change nothing
@@ -189,10 +251,12 @@ def model_status_sidebar(lang: str) -> None:
             )
         # the page runs after the sidebar: if it loads the model, get_engine rewrites this caption
         slot = st.session_state[_STATUS_SLOT] = st.empty()
+        failed = None if name in registry.engines else registry.failure(name)
         if name in registry.engines:
             slot.caption(_ready_text(registry.engines[name], lang))
-        elif name in registry.failures:
-            slot.caption(t("common.model.unavailable", lang, why=registry.failures[name].message))
+        elif failed is not None:
+            slot.caption(t("common.model.unavailable", lang, why=failed.message))
+            try_again_ui(name, lang, key="model_try_again_sidebar")
         else:
             state, detail = _status(name)
             if state == "missing":

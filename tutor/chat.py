@@ -27,7 +27,7 @@ from pathlib import Path
 from tutor.answer_checks import ExplanationGuard, Verdict, quote_yes_no
 from tutor.config import load_settings
 from tutor.i18n import t
-from tutor.llm.base import Engine, EngineError, QueueStatus
+from tutor.llm.base import Engine, EngineError, QueueStatus, close_stream
 from tutor.quotes import Quote, pick_quote
 from tutor.retrieval import (
     GROUNDED_THRESHOLD,
@@ -508,15 +508,10 @@ class AnswerJob:
         try:
             threading.Thread(target=self._run, name="tutor-answer", daemon=True).start()
         except RuntimeError as err:  # no thread: nobody would ever read the stream, which holds its place in line
-            self._close_stream()
+            close_stream(self.stream)
             self.error = EngineError("generation_failed", f"The answer could not be started: {err}")
             self.done.set()
         return self
-
-    def _close_stream(self) -> None:
-        from tutor.llm.base import close_stream
-
-        close_stream(self.stream)
 
     def queue_status(self) -> QueueStatus | None:
         """While waiting for the shared model: place in line and rough wait (None once writing)."""
@@ -551,7 +546,7 @@ class AnswerJob:
         except Exception as err:  # noqa: BLE001 - any model failure becomes a readable message
             self.error = EngineError("generation_failed", f"{type(err).__name__}: {err}")
         finally:
-            self._close_stream()  # read to the end: a no-op; ended early: the model stops now
+            close_stream(self.stream)  # read to the end: a no-op; ended early: the model stops now
             self._take(guard.finish())
             self.done.set()
 

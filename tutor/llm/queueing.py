@@ -81,8 +81,8 @@ class ModelQueue:
         """Hold the model for a `with` block. Raises EngineError "timeout" when the turn does not
         come within `timeout` seconds (None: `wait_s`), "cancelled" when `cancelled()` turns true
         or the line is closed while waiting."""
-        ticket = self.join(kind)
-        if not self.wait_turn(ticket, timeout=timeout, cancelled=cancelled):
+        ticket = self.acquire(timeout, kind, cancelled)
+        if ticket is None:
             raise self.refusal(cancelled)
         try:
             yield ticket

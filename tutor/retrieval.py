@@ -180,6 +180,10 @@ def _document(p: Passage, asked: list[str] | tuple[str, ...] = ()) -> str:
 # half (bench/eval/).
 GLOSSARY_BONUS = 0.08
 BOLD_BONUS = 0.04
+# A concept named in more than this share of all passages earns no bonus: "AI" and "LLM" are in
+# most learners' questions and most sections, so "내가 틀려도 ai가 맞다고 해주는 이유가 뭐야" sent the
+# bonus to the section defining AI instead of the one on sycophancy. Neutral on the tuning half.
+COMMON_CONCEPT = 0.3
 _BOLD = re.compile(r"\*\*([^*\n]{2,60})\*\*")
 
 
@@ -242,13 +246,18 @@ class SectionIndex:
         self.rows: dict[tuple[str, str], dict[str, int]] = {}
         for row, p in enumerate(passages):
             self.rows.setdefault((p.lesson, p.section), {})[p.lang] = row
-        self.concepts = [c for c in (concepts or []) if (c.lesson, c.section) in self.rows]
+        self.concepts = [c for c in (concepts or []) if (c.lesson, c.section) in self.rows
+                         and self._share_naming(c) <= COMMON_CONCEPT]
         # One row per asked question, in the same two views as the passages.
         self.asked_of = [(n, g) for n, g in enumerate(self.asked) for _ in g.questions]
         questions = [q for g in self.asked for q in g.questions]
         if questions:
             self.asked_chars_t = self.chars.transform([" ".join(key_words(q)) for q in questions]).T.tocsr()
             self.asked_words_t = self.words.transform([stems_of(q) for q in questions]).T.tocsr()
+
+    def _share_naming(self, c: Concept) -> float:
+        """The share of all passages whose words include every stem of the concept's name."""
+        return sum(share_in_sorted(list(c.stems), v) == 1.0 for v in self.vocab) / len(self.vocab)
 
     def named_concepts(self, query: str) -> dict[tuple[str, str], float]:
         """The sections whose concepts the query names, with the bonus each earns (the largest)."""

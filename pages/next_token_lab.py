@@ -24,15 +24,6 @@ from tutor.ui.pages import lesson_link
 from tutor.ui.state import copy_back, keep_widget
 
 SECTIONS = ("predict", "controls", "continue", "tokens", "pairs", "tokenizer", "chat")
-LESSONS = {  # section -> (lesson id, section anchor or None)
-    "predict": ("next-token-prediction", None),
-    "controls": ("generating-text", "temperature"),
-    "continue": ("generating-text", "why-answers-differ"),
-    "tokens": ("next-token-prediction", None),
-    "pairs": ("training-data", None),
-    "tokenizer": ("next-token-prediction", None),
-    "chat": ("completer-to-assistant", None),
-}
 SETTINGS = {  # non-widget key -> default
     "lab_temperature": 1.0,
     "lab_top_k": lab.POOL_SIZE,
@@ -64,7 +55,7 @@ for key, default in SETTINGS.items():
 def section_intro(section: str) -> None:
     """What to try and what to notice, plus the lesson that explains it."""
     st.write(t(f"lab.{section}.howto", lang))
-    lesson_id, anchor = LESSONS[section]
+    lesson_id, anchor = lab.LESSONS[section]
     lesson_link(lesson_id, lang, label=t(f"lab.lesson.{section}", lang), section=anchor)
 
 

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 
 from tests.fakes import FakeEngine
 from tutor import lab
+from tutor.i18n import t
 from tutor.lab_charts import bar_rows, percent, probability_chart
 from tutor.lessons import course
 from tutor.llm.base import NextTokenDistribution, TokenChoice, TokenPiece
@@ -449,3 +451,20 @@ def test_after_top_k_the_cut_rest_of_the_pool_is_exactly_zero():
     shaped = lab.reshape(make_distribution(), temperature=1.0, top_k=3, top_p=0.5)
     rest = lab.chart_bars(shaped, shown=3)[-1]
     assert rest.is_rest and rest.prob == 0.0 and not rest.kept
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+@pytest.mark.parametrize("tab", sorted(lab.LESSONS))
+def test_each_lab_tab_names_its_lesson_by_number_and_title(tab, lang):
+    """"9강: 한 번에 한 토큰씩 글 쓰기" linked to a lesson called "토큰을 하나씩 이어 글 쓰기" (issue 16)."""
+    lesson_id, _ = lab.LESSONS[tab]
+    lesson = course().get(lang, lesson_id)
+    label = t(f"lab.lesson.{tab}", lang)
+    number, _, title = label.partition(": ")
+    assert number == (f"Lesson {lesson.order}" if lang == "en" else f"{lesson.order}강")
+    sections = [s.title.lower() for s in lesson.sections]
+    if tab == "controls":  # "temperature, top-k and top-p": each named in a section title
+        parts = re.split(r", | and ", title.lower())
+        assert all(any(part in s for s in sections) for part in parts), label
+    else:
+        assert title.lower() in [lesson.title.lower(), *sections], label

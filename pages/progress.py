@@ -2,12 +2,12 @@
 import datetime as dt
 import functools
 
-import altair as alt
 import streamlit as st
 
 from tutor.i18n import t
 from tutor.lessons import course
 from tutor.progress import Event, ImportRejected, ProgressUnavailable, UnknownLearner
+from tutor.progress.chart import activity_chart_spec
 from tutor.progress.placement import next_up, pick_questions, recommend
 from tutor.progress.transfer import MAX_IMPORT_BYTES
 from tutor.ui.lang import current_lang, uploader_words
@@ -47,28 +47,6 @@ if saving_error():
 message = st.session_state.pop(MESSAGE_KEY, None)
 if message:
     getattr(st, message[0])(message[1])
-
-
-@functools.cache
-def activity_chart_spec(lang: str) -> dict:
-    """The activity bar chart, written in Altair once per language (Altair's checks cost ~50 ms a
-    draw; the data is put in per learner)."""
-    chart = (
-        alt.Chart(alt.NamedData("days"))
-        .mark_bar()
-        .encode(
-            # Vega writes month names in English ("December"); the date format comes from the
-            # learner's language instead (content/ui/progress.toml: chart_date_format, d3 style).
-            x=alt.X("day:T", title=t("progress.page.chart_day", lang),
-                    axis=alt.Axis(format=t("progress.page.chart_date_format", lang), labelAngle=0)),
-            y=alt.Y("count:Q", title=t("progress.page.chart_count", lang)),
-            tooltip=[alt.Tooltip("day:T", title=t("progress.page.chart_day", lang),
-                                 format=t("progress.page.chart_date_format", lang)),
-                     alt.Tooltip("count:Q", title=t("progress.page.chart_count", lang))],
-        )
-        .properties(height=220)
-    )
-    return chart.to_dict()
 
 
 def import_rejected_text(err: ImportRejected) -> str:
@@ -202,10 +180,7 @@ def placement_result() -> None:
 if summary is not None:
     lesson_ids = {lesson.id for lesson in lessons}
     quiz_total = sum(len(lesson.quiz) for lesson in lessons)
-    quiz_right = sum(
-        ok for lesson in lessons if lesson.id in summary.quiz
-        for qid, ok in summary.quiz[lesson.id].latest.items() if qid in {q.id for q in lesson.quiz}
-    )
+    quiz_right = sum(summary.quiz_right(lesson.id, {q.id for q in lesson.quiz}) for lesson in lessons)
     cols = st.columns(4)
     cols[0].metric(t("progress.page.lessons_read", lang), f"{len(summary.lessons_read & lesson_ids)} / {len(lessons)}")
     cols[1].metric(t("progress.page.quiz_score", lang), f"{quiz_right} / {quiz_total}")
@@ -236,8 +211,7 @@ if summary is not None:
     st.subheader(t("progress.page.table_title", lang), anchor=False)
     rows = []
     for lesson in lessons:
-        score = summary.quiz.get(lesson.id)
-        right = sum(ok for qid, ok in score.latest.items() if qid in {q.id for q in lesson.quiz}) if score else 0
+        right = summary.quiz_right(lesson.id, {q.id for q in lesson.quiz})
         rows.append({
             t("progress.page.col_lesson", lang): titles[lesson.id],
             t("progress.page.col_read", lang): "✓" if lesson.id in summary.lessons_read else "",

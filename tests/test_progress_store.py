@@ -1057,3 +1057,21 @@ def test_a_server_restart_makes_saving_pause_and_then_resume_by_itself(tmp_path,
     store.record(mina.key, Event("lesson_read", T0 + 2, lesson="after"))  # the same store, no reopening
     assert [e.lesson for e in store.events(mina.key)] == ["before", "after"]
     store.close()
+
+
+def test_quiz_right_counts_only_the_questions_the_lesson_still_has():
+    from tutor.progress.base import QuizScore, Summary
+
+    summary = Summary(quiz={"l1": QuizScore(latest={"q1": True, "q2": False, "gone": True}, attempts=4)})
+    assert summary.quiz_right("l1", {"q1", "q2"}) == 1
+    assert summary.quiz_right("l1", {"q1", "q2", "gone"}) == 2
+    assert summary.quiz_right("never-opened", {"q1"}) == 0
+
+
+def test_the_activity_chart_is_built_once_per_language_and_dates_follow_the_language():
+    from tutor.i18n import t
+    from tutor.progress.chart import activity_chart_spec
+
+    assert activity_chart_spec("ko") is activity_chart_spec("ko")
+    for lang in ("en", "ko"):
+        assert activity_chart_spec(lang)["encoding"]["x"]["axis"]["format"] == t("progress.page.chart_date_format", lang)

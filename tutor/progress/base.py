@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -101,6 +101,10 @@ class QuizScore:
     def correct(self) -> int:
         return sum(self.latest.values())
 
+    def right_among(self, question_ids: Collection[str]) -> int:
+        """Right latest answers to these questions: one since removed from the lesson no longer counts."""
+        return sum(ok for qid, ok in self.latest.items() if qid in question_ids)
+
 
 @dataclass(frozen=True)
 class Summary:
@@ -115,6 +119,11 @@ class Summary:
     placement_start: str | None = None
     per_day: tuple[tuple[dt.date, int], ...] = ()  # events per local calendar day, oldest first
     total_events: int = 0
+
+    def quiz_right(self, lesson_id: str, question_ids: Collection[str]) -> int:
+        """Right latest answers in one lesson's quiz, counting only the questions it has now."""
+        score = self.quiz.get(lesson_id)
+        return score.right_among(question_ids) if score else 0
 
 
 class ProgressStore(Protocol):

@@ -4,7 +4,7 @@ import functools
 
 import streamlit as st
 
-from tutor.i18n import t
+from tutor.i18n import t, t_first
 from tutor.lessons import course
 from tutor.progress import Event, ImportRejected, ProgressUnavailable, UnknownLearner
 from tutor.progress.chart import activity_chart_spec
@@ -51,9 +51,7 @@ if message:
 
 def import_rejected_text(err: ImportRejected) -> str:
     """Why an import file was refused, in the learner's language, with where in the file."""
-    reason = t(f"progress.import_errors.{err.code}", lang)
-    if reason.startswith("progress."):
-        reason = t("progress.import_errors.wrong_format", lang)
+    reason = t_first([f"progress.import_errors.{err.code}", "progress.import_errors.wrong_format"], lang)
     return reason + ("\n\n" + t("progress.import_errors.detail", lang, detail=err.detail) if err.detail else "")
 
 

@@ -39,3 +39,12 @@ def test_every_model_loading_stage_has_words_in_both_languages(lang):
     assert all(f'"{stage}"' in loading.__doc__ for stage in stages)  # the stages load_engine reports
     for stage in stages:
         assert not t(f"common.model.stages.{stage}", lang, model="m").startswith("common.")
+
+
+def test_t_first_takes_the_first_written_message_else_the_general_one():
+    from tutor.i18n import t, t_first
+
+    assert t_first(["common.model.errors.no_such_code", "common.model.errors.generic"], "ko") == t(
+        "common.model.errors.generic", "ko")
+    assert t_first(["progress.import_errors.too_large", "progress.import_errors.wrong_format"], "ko") == t(
+        "progress.import_errors.too_large", "ko") != t("progress.import_errors.wrong_format", "ko")

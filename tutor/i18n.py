@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 
 LANGUAGES: tuple[str, ...] = ("ko", "en")
@@ -62,6 +63,17 @@ def t(key: str, lang: str, **fmt: object) -> str:
         value = strings[DEFAULT_LANGUAGE].get(key, key)
     text = str(value)
     return text.format(**fmt) if fmt else text
+
+
+def t_first(keys: Sequence[str], lang: str, **fmt: object) -> str:
+    """The text of the first of `keys` the catalogue has (in `lang`, or in English), else of the
+    last one: "the message written for this case, or the general one" (an error code we have
+    no sentence for gets the general sentence, never a bare key)."""
+    strings = catalog()
+    for key in keys:
+        if key in strings.get(lang, {}) or key in strings[DEFAULT_LANGUAGE]:
+            return t(key, lang, **fmt)
+    return t(keys[-1], lang, **fmt)
 
 
 def t_list(key: str, lang: str) -> list[str]:

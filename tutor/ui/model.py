@@ -20,7 +20,7 @@ from typing import TypeVar
 import streamlit as st
 
 from tutor.config import load_settings
-from tutor.i18n import t
+from tutor.i18n import t, t_first
 from tutor.llm.base import Engine, EngineError
 from tutor.llm.loading import load_retry_due
 from tutor.ui.state import copy_back, keep_widget
@@ -128,10 +128,7 @@ def try_again_ui(name: str, lang: str, *, key: str = "model_try_again") -> None:
 
 def error_text(err: EngineError, lang: str) -> str:
     """A learner-readable message for an engine failure, in their language."""
-    generic = t("common.model.errors.generic", lang)
-    explained = t(f"common.model.errors.{err.code}", lang) if err.code else generic
-    if explained.startswith("common.model.errors."):
-        explained = generic
+    explained = t_first([f"common.model.errors.{err.code}", "common.model.errors.generic"], lang)
     return f"{explained}\n\n`{err}`"
 
 

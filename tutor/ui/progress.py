@@ -22,7 +22,7 @@ from typing import TypeVar
 import streamlit as st
 
 from tutor.config import load_settings
-from tutor.i18n import t
+from tutor.i18n import t, t_first
 from tutor.lessons import Lesson, QuizQuestion
 from tutor.progress import (
     Event,
@@ -112,11 +112,7 @@ def stored_text(name: str, lang: str) -> str:
 
 def saving_off_text(code: str, lang: str) -> str:
     """Why progress is not being saved: said for a file or for a server where the two differ."""
-    for key in (_stored_key(f"saving_off.{code}"), f"progress.saving_off.{code}"):
-        text = t(key, lang)
-        if text != key:
-            return text
-    return t("progress.saving_off.unavailable", lang)
+    return t_first([_stored_key(f"saving_off.{code}"), f"progress.saving_off.{code}", "progress.saving_off.unavailable"], lang)
 
 
 def escape_markdown(text: str) -> str:

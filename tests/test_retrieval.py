@@ -177,3 +177,21 @@ def test_top_k_and_top_p_are_one_term_each(question, lang):
 @pytest.mark.parametrize("question", ["활성화 함수가 모에요?", "역전파가 뭐임"])
 def test_casually_typed_korean_questions_are_covered(question):
     assert retrieve(question, "ko").grounded
+
+
+@pytest.mark.parametrize("lang, before, question, section", [
+    ("ko", "에이전트가 실수로 파일 지우면 어떡해요", "ai는 틀렸는데 왜 이렇게 자신있게 말해?", "confident-tone"),
+    ("en", "what is an agent", "why do chatbots sound so confident when they are wrong", "confident-tone"),
+])
+def test_a_why_question_with_its_own_topic_is_not_read_as_a_follow_up(lang, before, question, section):
+    """"왜"/"why" marks a possible follow-up, but this question is covered on its own, and better."""
+    history = [{"role": "user", "content": before}, {"role": "assistant", "content": "…"}]
+    result = retrieve(question, lang, history=history)
+    assert result.grounded and result.hits[0].section == section
+    assert result.query == question
+
+
+def test_a_follow_up_without_a_topic_is_still_read_with_the_question_before_it():
+    history = [{"role": "user", "content": "온도를 높이면 어떻게 되나요?"}, {"role": "assistant", "content": "…"}]
+    result = retrieve("그럼 반대는요?", "ko", history=history)
+    assert result.hits[0].section == "temperature" and "온도를 높이면" in result.query

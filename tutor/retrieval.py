@@ -393,13 +393,31 @@ def retrieve(
     threshold: float | None = None,
 ) -> SearchResult:
     """The sections that best answer `message` (in the learner's language first) and whether
-    the lessons cover it (see GROUNDED_THRESHOLDS; `threshold` overrides it, for tests)."""
+    the lessons cover it (see GROUNDED_THRESHOLDS; `threshold` overrides it, for tests).
+
+    A message that may lean on the one before it ("and why is that bad?") is searched with that
+    one, and also alone: a question with a topic of its own ("ai는 틀렸는데 왜 이렇게 자신있게
+    말해?", a follow-up only by its "왜") keeps its own answer when that is covered and matches
+    at least as well as the two read together.
+    """
     index = index or section_index()
     query = search_query(message, history)
+    together = _search(index, message, query, lang, k, threshold)
+    if query == message or not together.hits:
+        return together
+    alone = _search(index, message, message, lang, k, threshold)
+    if alone.grounded and alone.best_score >= together.best_score:
+        return alone
+    return together
+
+
+def _search(index: SectionIndex, message: str, query: str, lang: str, k: int,
+            threshold: float | None) -> SearchResult:
     searched = index.speller.respell(searchable(query))
     hits = tuple(index.search(searched, lang, k=k))
-    # Whether the lessons cover the question rests on the lesson's own words alone: a learner's
-    # question can resemble an asked one in its form ("what is...") while being about cooking.
+    # Whether the lessons cover the question rests on the match with the whole passage: a
+    # learner's question can resemble an asked one in its form ("what is...") while being about
+    # cooking.
     match = max((h.similarity * h.coverage for h in hits), default=0.0)
     if threshold is not None:
         grounded = bool(hits) and hits[0].score >= threshold

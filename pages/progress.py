@@ -10,12 +10,12 @@ from tutor.progress import Event, ImportRejected, ProgressUnavailable, UnknownLe
 from tutor.progress.chart import activity_chart_spec
 from tutor.progress.placement import next_up, pick_questions, recommend
 from tutor.progress.transfer import MAX_IMPORT_BYTES
+from tutor.text import escape_markdown
 from tutor.ui.lang import current_lang, uploader_words
 from tutor.ui.pages import lesson_link
 from tutor.ui.progress import (
     come_back_form,
     current_learner,
-    escape_markdown,
     learner_summary,
     name_form,
     private_link,

@@ -3,6 +3,7 @@ import pytest
 
 from tutor.i18n import LANGUAGES, t
 from tutor.lessons import course
+from tutor.text import escape_markdown as escape
 from tutor.ui.pages import PAGES
 
 PAGE_PATHS = [(p.id, p.path) for p in PAGES]
@@ -201,3 +202,20 @@ def test_a_failed_load_is_tried_again_by_itself_after_the_retry_time():
     assert registry.failure("m", now=at + LOAD_RETRY_S - 1).code == "hash_mismatch"
     assert registry.failure("m", now=at + LOAD_RETRY_S) is None  # due: forgotten, the next get_engine loads
     assert "m" not in registry.failures
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_a_lesson_table_shows_every_cell_whole_and_as_written(open_page, lang):
+    """Lesson tables are static tables (long cells wrap; st.dataframe cut them off) whose Markdown
+    cells are escaped: the tool-call trace's `get_weather(city)` keeps its underscore."""
+    from tutor.figures import build
+
+    at = open_page("pages/lessons.py", lang=lang, query={"lesson": "tools-agents-safety"})
+    assert not at.exception
+    trace = build("tool-call-trace", lang).spec
+    shown = [t.value for t in at.table]
+    assert len(shown) == 1 and not at.dataframe
+    table = shown[0]
+    assert list(table.columns) == [escape(k) for k in trace[0]]
+    assert table.iloc[0].tolist() == [escape(str(v)) for v in trace[0].values()]
+    assert "get\\_weather\\(city\\)" in table.iloc[0].tolist()[2]  # shown as get_weather(city)

@@ -117,7 +117,7 @@ def test_every_lesson_renders_its_figures_in_the_browser(browser, app_url, lang)
             for notice in ("common.figure_missing", "common.figure_failed"):
                 assert t(notice, lang, name=name) not in text, f"{lesson.id}: figure {name} did not draw"
         charts = page.locator(
-            '[data-testid="stGraphVizChart"], [data-testid="stVegaLiteChart"], [data-testid="stDataFrame"]'
+            '[data-testid="stGraphVizChart"], [data-testid="stVegaLiteChart"], [data-testid="stDataFrame"], [data-testid="stTable"]'
         )
         for _ in range(40):  # charts mount a moment after the script run ends
             if charts.count() >= len(set(lesson.figures)):

@@ -7,6 +7,7 @@ import streamlit as st
 
 from tutor import figures
 from tutor.i18n import t
+from tutor.text import escape_markdown
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,10 @@ def render_figure(name: str, lang: str) -> None:
     elif fig.kind == "altair":
         st.altair_chart(fig.spec, width="stretch")
     elif fig.kind == "table":
-        st.dataframe(fig.spec, hide_index=True)
+        # A static table wraps long cells (st.dataframe cut "for every token it weighs which other
+        # parts c..." in lesson 10); its cells are Markdown, so each is escaped to read as written.
+        st.table([{escape_markdown(str(k)): escape_markdown(str(v)) for k, v in row.items()} for row in fig.spec],
+                 hide_index=True)
     else:
         st.warning(t("common.figure_failed", lang, name=name))
         return

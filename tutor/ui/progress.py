@@ -37,6 +37,7 @@ from tutor.progress import (
 )
 from tutor.progress.transfer import KEY_PATTERN
 from tutor.quiz import choice_order
+from tutor.text import escape_markdown
 from tutor.ui.lang import LANG_PARAM
 from tutor.ui.pages import lesson_link
 
@@ -113,11 +114,6 @@ def stored_text(name: str, lang: str) -> str:
 def saving_off_text(code: str, lang: str) -> str:
     """Why progress is not being saved: said for a file or for a server where the two differ."""
     return t_first([_stored_key(f"saving_off.{code}"), f"progress.saving_off.{code}", "progress.saving_off.unavailable"], lang)
-
-
-def escape_markdown(text: str) -> str:
-    """A learner's name shown inside Markdown as typed (no links, emphasis, emoji codes, maths)."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|$:~<>])", r"\\\1", text)
 
 
 # --- who is learning -------------------------------------------------------------------------

@@ -128,4 +128,5 @@ def test_the_contributions_chart_gives_every_row_its_own_height(lang):
 
     chart = contributions_chart(sentiment.score_sentence(sentiment.train_sentiment(lang), "bad"), lang).to_dict()
     assert chart["height"] == {"step": ROW_STEP}
-    assert chart["encoding"]["color"]["legend"]["orient"] == "bottom"
+    # Below the bars, one entry a line: side by side the Korean entries ran past a half-width column.
+    assert chart["encoding"]["color"]["legend"] == {"orient": "bottom", "direction": "vertical"}

@@ -236,7 +236,9 @@ def contributions_chart(result: SentimentResult, lang: str) -> alt.Chart:
         x=alt.X("weight:Q", title=t("classifiers.chart.contribution", lang)),
         # The legend goes below: beside the bars it is taller than a two-word sentence's chart and
         # squeezed the rows until their labels overlapped ("1. bad" over "(starting value)").
-        color=alt.Color("kind_name:N", title=None, legend=alt.Legend(orient="bottom"),
+        # One entry a line: side by side, the Korean entries ran past a half-width column
+        # ("처음 보는 단어…" cut off at the right edge).
+        color=alt.Color("kind_name:N", title=None, legend=alt.Legend(orient="bottom", direction="vertical"),
                         scale=alt.Scale(domain=[names["pos"], names["neg"], names["unknown"]],
                                         range=[POSITIVE, NEGATIVE, UNKNOWN])),
         tooltip=[alt.Tooltip("word:N", title=t("classifiers.chart.word", lang)),

@@ -7,7 +7,6 @@ widget keys (`_lab_*_w`) are copies refreshed from them on every run.
 """
 from __future__ import annotations
 
-import html
 from contextlib import closing, nullcontext
 
 import pandas as pd
@@ -15,7 +14,7 @@ import streamlit as st
 
 from tutor import lab
 from tutor.i18n import t, t_list
-from tutor.lab_charts import percent, probability_chart
+from tutor.lab_charts import continuation_html, percent, piece_chips_html, probability_chart
 from tutor.lessons import course
 from tutor.llm.base import Engine, EngineError, NextTokenDistribution
 from tutor.ui.lang import current_lang
@@ -240,21 +239,6 @@ def text_box() -> str:
     return ss["lab_state"].text
 
 
-def coloured_text(state: lab.Continuation) -> str:
-    """The start in plain text, then each added token on a background coloured by its probability."""
-    parts = [html.escape(state.start)]
-    for step in state.steps:
-        tip = t("lab.continue.tooltip", lang, prob=percent(step.raw_prob), how=t(f"lab.continue.how_{step.how}", lang))
-        if step.piece:
-            tip += " " + t("lab.continue.tooltip_piece", lang, piece=lab.visible_token(step.piece))
-        parts.append(
-            f'<span style="background:{lab.probability_colour(step.raw_prob)};border-radius:3px" '
-            f'title="{html.escape(tip)}">{html.escape(step.token)}</span>'
-        )
-    body = "".join(parts).replace("\n", "<br>")
-    return f'<div style="font-size:1.1rem;line-height:1.9;white-space:pre-wrap">{body}</div>'
-
-
 def report_failure(err: EngineError) -> None:
     st.error(error_text(err, lang), icon=":material/error:")
 
@@ -404,7 +388,7 @@ def continue_panel(engine: Engine) -> None:
         return
 
     # The text so far, each added token coloured by the probability it had.
-    st.markdown(coloured_text(state), unsafe_allow_html=True)
+    st.markdown(continuation_html(state, lang), unsafe_allow_html=True)
     st.caption(t("lab.continue.legend" if state.steps else "lab.continue.nothing_yet", lang))
 
     # What greedy, a draw or a click did with a piece of a character, said once it happened.
@@ -510,7 +494,7 @@ def tokens_panel(engine: Engine, text: str) -> None:
             pieces = engine.tokenize(fitted.text)
             st.subheader(t("lab.tokens.pieces", lang), anchor=False)
             st.caption(t("lab.tokens.summary", lang, chars=len(fitted.text), tokens=lab.token_total(pieces)))
-            st.markdown(piece_chips(lab.piece_rows(pieces)), unsafe_allow_html=True)
+            st.markdown(piece_chips_html(lab.piece_rows(pieces)), unsafe_allow_html=True)
             st.caption(t("lab.tokens.byte_note", lang))
             rows = lab.piece_rows(pieces)
             st.dataframe(
@@ -544,20 +528,6 @@ def tokens_panel(engine: Engine, text: str) -> None:
     )
     # Two decimals are what the comparison needs; st.table shows a float column with four (3.2900).
     st.table(table.style.format({per_token: "{:.2f}"}))
-
-
-def piece_chips(rows: list[lab.PieceRow]) -> str:
-    """Each piece in a box with its id(s) under it; a piece made of several byte tokens shows how many."""
-    chips = []
-    for row in rows:
-        ids = " ".join(map(str, row.ids))
-        badge = f"<sup>×{row.token_count}</sup>" if row.token_count > 1 else ""
-        chips.append(
-            '<span style="display:inline-block;margin:2px;padding:2px 6px;border:1px solid #c8ccd2;'
-            f'border-radius:4px;text-align:center">{html.escape(row.text)}{badge}'
-            f'<br><small style="color:#6b7280">{ids}</small></span>'
-        )
-    return "".join(chips)
 
 
 def pairs_section() -> None:

@@ -470,3 +470,24 @@ def test_each_lab_tab_names_its_lesson_by_number_and_title(tab, lang):
         # A label is UI text (합니다체), so a title's 해요체 ending is left off: "…다음 토큰 예측".
         names = [lesson.title.lower(), *sections]
         assert title.lower() in names + [re.sub(r"(이에요|예요)$", "", n) for n in names], label
+
+
+def test_the_continued_text_escapes_the_start_and_every_token_and_keeps_line_breaks():
+    from tutor.lab_charts import continuation_html
+
+    state = lab.Continuation(start="<b>Hi</b>\n", steps=(
+        lab.Step(token="<script>", id=1, prob=0.5, raw_prob=0.5, how="greedy"),
+        lab.Step(token=' "x"', id=2, prob=0.1, raw_prob=0.1, how="picked", piece=" <0xEB>"),
+    ))
+    out = continuation_html(state, "ko")
+    assert "<script>" not in out and "&lt;script&gt;" in out and "&lt;b&gt;Hi&lt;/b&gt;<br>" in out
+    assert out.count("<span") == 2 and "&quot;x&quot;" in out
+    assert t("lab.continue.how_greedy", "ko") in out  # the hover says how each token was chosen
+
+
+def test_token_chips_escape_each_piece_and_count_byte_tokens():
+    from tutor.lab_charts import piece_chips_html
+
+    out = piece_chips_html([lab.PieceRow("<img>", (5,)), lab.PieceRow("먹", (101, 102))])
+    assert "<img>" not in out and "&lt;img&gt;" in out
+    assert "<sup>×2</sup>" in out and "101 102" in out and out.count("<sup>") == 1

@@ -1,8 +1,13 @@
-"""Charts for the next-token lab: the model's candidates as horizontal bars (Altair specs, no Streamlit)."""
+"""Charts and HTML for the next-token lab: the model's candidates as horizontal bars (Altair specs), the
+continued text coloured by probability and the token chips (escaped HTML strings). No Streamlit."""
 from __future__ import annotations
+
+import html
 
 import altair as alt
 
+from tutor import lab
+from tutor.i18n import t
 from tutor.lab import Bar
 
 KEPT_COLOUR = "#4c78a8"
@@ -61,3 +66,35 @@ def probability_chart(
     bars_layer = base.mark_bar().encode(color=alt.Color("status:N", scale=colours, legend=None))
     labels_layer = base.mark_text(align="left", dx=3).encode(text="percent:N")
     return (bars_layer + labels_layer).properties(height=alt.Step(22))
+
+
+def continuation_html(state: lab.Continuation, lang: str) -> str:
+    """The start in plain text, then each added token on a background coloured by its probability,
+    with its probability and how it was chosen on hover. Every token is escaped: the model can
+    write "<script>" as well as anyone."""
+    parts = [html.escape(state.start)]
+    for step in state.steps:
+        tip = t("lab.continue.tooltip", lang, prob=percent(step.raw_prob), how=t(f"lab.continue.how_{step.how}", lang))
+        if step.piece:
+            tip += " " + t("lab.continue.tooltip_piece", lang, piece=lab.visible_token(step.piece))
+        parts.append(
+            f'<span style="background:{lab.probability_colour(step.raw_prob)};border-radius:3px" '
+            f'title="{html.escape(tip)}">{html.escape(step.token)}</span>'
+        )
+    body = "".join(parts).replace("\n", "<br>")
+    return f'<div style="font-size:1.1rem;line-height:1.9;white-space:pre-wrap">{body}</div>'
+
+
+def piece_chips_html(rows: list[lab.PieceRow]) -> str:
+    """Each piece in a box with its id(s) under it; a piece made of several byte tokens shows how
+    many. Pieces are escaped."""
+    chips = []
+    for row in rows:
+        ids = " ".join(map(str, row.ids))
+        badge = f"<sup>×{row.token_count}</sup>" if row.token_count > 1 else ""
+        chips.append(
+            '<span style="display:inline-block;margin:2px;padding:2px 6px;border:1px solid #c8ccd2;'
+            f'border-radius:4px;text-align:center">{html.escape(row.text)}{badge}'
+            f'<br><small style="color:#6b7280">{ids}</small></span>'
+        )
+    return "".join(chips)

@@ -21,7 +21,7 @@ from tutor.llm.base import EngineError
 from tutor.ui.lang import current_lang
 from tutor.ui.model import chosen_model, error_text
 from tutor.ui.pages import lesson_link
-from tutor.ui.state import copy_back, keep_widget
+from tutor.ui.state import remembered
 
 LESSONS = {  # view -> (lesson id, section anchor)
     "attention": ("what-gpt-means", "attention"),
@@ -173,11 +173,10 @@ def text_ui(view: str, value_key: str, *, area: bool = True) -> str:
         on_change=set_from_preset,
         args=(value_key, pill_key, view),
     )
-    keep_widget(value_key, box_key)
     widget = st.text_area if area else st.text_input
     label = t("inside.map.words" if view == "map" else "inside.text", lang)
     help_text = t("inside.map.words_help" if view == "map" else "inside.text_help", lang)
-    widget(label, key=box_key, max_chars=2000, help=help_text, on_change=copy_back, args=(value_key, box_key))
+    widget(label, max_chars=2000, help=help_text, **remembered(value_key, box_key))
     return ss[value_key]
 
 
@@ -292,9 +291,8 @@ def neighbours_panel(inside: InsideModel) -> None:
     from tutor.lab import visible_token
 
     left, right = st.columns([3, 1])
-    keep_widget("inside_word", "_inside_word_w")
-    left.text_input(t("inside.map.word", lang), key="_inside_word_w", max_chars=200, help=t("inside.map.word_help", lang),
-                    on_change=copy_back, args=("inside_word", "_inside_word_w"))
+    left.text_input(t("inside.map.word", lang), max_chars=200, help=t("inside.map.word_help", lang),
+                    **remembered("inside_word"))
     top_k = right.number_input(t("inside.map.top_k", lang), 1, 50, value=10, key="inside_word_k")
     word = ss["inside_word"]
     found = computed(neighbours, inside, inside.name, word, int(top_k))

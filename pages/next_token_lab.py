@@ -20,7 +20,7 @@ from tutor.llm.base import Engine, EngineError, NextTokenDistribution
 from tutor.ui.lang import current_lang
 from tutor.ui.model import busy_note, error_text, get_engine, wait_for_turn
 from tutor.ui.pages import lesson_link
-from tutor.ui.state import copy_back, keep_widget
+from tutor.ui.state import copy_back, remembered
 
 SECTIONS = ("predict", "controls", "continue", "tokens", "pairs", "tokenizer", "chat")
 SETTINGS = {  # non-widget key -> default
@@ -179,25 +179,15 @@ def controls_ui() -> tuple[float, int, float, int]:
     )
     columns = st.columns(4)
     for column, (key, name, limits) in zip(columns, widgets, strict=False):
-        keep_widget(key, f"_{key}_w")
-        column.slider(
-            t(f"lab.controls.{name}", lang),
-            key=f"_{key}_w",
-            help=t(f"lab.controls.{name}_help", lang),
-            on_change=copy_back,
-            args=(key, f"_{key}_w"),
-            **limits,
-        )
-    keep_widget("lab_seed", "_lab_seed_w")
+        column.slider(t(f"lab.controls.{name}", lang), help=t(f"lab.controls.{name}_help", lang),
+                      **limits, **remembered(key))
     columns[3].number_input(
         t("lab.controls.seed", lang),
         min_value=0,
         max_value=999_999,
         step=1,
-        key="_lab_seed_w",
         help=t("lab.controls.seed_help", lang),
-        on_change=copy_back,
-        args=("lab_seed", "_lab_seed_w"),
+        **remembered("lab_seed"),
     )
     return settings()
 
@@ -539,15 +529,8 @@ def pairs_section() -> None:
 
 @st.fragment
 def pairs_panel(engine: Engine) -> None:
-    keep_widget("lab_pairs_text", "_lab_pairs_w")
-    st.text_input(
-        t("lab.pairs.sentence", lang),
-        key="_lab_pairs_w",
-        max_chars=2000,
-        help=t("lab.pairs.sentence_help", lang),
-        on_change=copy_back,
-        args=("lab_pairs_text", "_lab_pairs_w"),
-    )
+    st.text_input(t("lab.pairs.sentence", lang), max_chars=2000, help=t("lab.pairs.sentence_help", lang),
+                  **remembered("lab_pairs_text", "_lab_pairs_w"))
     sentence = lab.clean_text(ss["lab_pairs_text"])
     if lab.is_empty(sentence):
         st.info(t("lab.pairs.empty", lang), icon=":material/edit:")
@@ -587,36 +570,23 @@ def tokenizer_section() -> None:
 @st.fragment
 def tokenizer_panel() -> None:
     left, middle = st.columns([1, 3])
-    keep_widget("lab_tok_type", "_lab_tok_type_w")
     model_type = left.radio(
         t("lab.tokenizer.kind", lang),
         ("bpe", "unigram"),
         format_func=lambda kind: t(f"lab.tokenizer.{kind}", lang),
-        key="_lab_tok_type_w",
         help=t("lab.tokenizer.kind_help", lang),
-        on_change=copy_back,
-        args=("lab_tok_type", "_lab_tok_type_w"),
+        **remembered("lab_tok_type"),
     )
-    keep_widget("lab_tok_size", "_lab_tok_size_w")
     size = middle.slider(
         t("lab.tokenizer.size", lang),
         min_value=lab.MIN_VOCAB,
         max_value=lab.MAX_VOCAB,
         step=100,
-        key="_lab_tok_size_w",
         help=t("lab.tokenizer.size_help", lang),
-        on_change=copy_back,
-        args=("lab_tok_size", "_lab_tok_size_w"),
+        **remembered("lab_tok_size"),
     )
-    keep_widget("lab_tok_sentence", "_lab_tok_sentence_w")
-    st.text_input(
-        t("lab.tokenizer.sentence", lang),
-        key="_lab_tok_sentence_w",
-        max_chars=500,
-        help=t("lab.tokenizer.sentence_help", lang),
-        on_change=copy_back,
-        args=("lab_tok_sentence", "_lab_tok_sentence_w"),
-    )
+    st.text_input(t("lab.tokenizer.sentence", lang), max_chars=500, help=t("lab.tokenizer.sentence_help", lang),
+                  **remembered("lab_tok_sentence"))
     sentence = lab.clean_text(ss["lab_tok_sentence"])
     if lab.is_empty(sentence):
         st.info(t("lab.tokenizer.empty", lang), icon=":material/edit:")
@@ -679,15 +649,8 @@ def chat_section() -> None:
 
 @st.fragment
 def chat_panel(engine: Engine) -> None:
-    keep_widget("lab_chat_question", "_lab_chat_question_w")
-    st.text_input(
-        t("lab.chat.question", lang),
-        key="_lab_chat_question_w",
-        max_chars=500,
-        help=t("lab.chat.question_help", lang),
-        on_change=copy_back,
-        args=("lab_chat_question", "_lab_chat_question_w"),
-    )
+    st.text_input(t("lab.chat.question", lang), max_chars=500, help=t("lab.chat.question_help", lang),
+                  **remembered("lab_chat_question"))
     question = lab.clean_text(ss["lab_chat_question"]).strip()
     st.button(
         t("lab.chat.run", lang),

@@ -17,3 +17,15 @@ def keep_widget(value_key: str, widget_key: str) -> None:
 def copy_back(value_key: str, widget_key: str) -> None:
     """on_change: store the widget's new value where it survives a page switch."""
     st.session_state[value_key] = st.session_state[widget_key]
+
+
+def remembered(value_key: str, widget_key: str | None = None) -> dict:
+    """The keyword arguments that make a widget keep its value across page switches, with the
+    lasting copy refreshed first (call it as the widget is drawn):
+
+        st.slider(label, 0, 10, **remembered("lab_top_k"))
+
+    The widget lives under `widget_key` (default "_<value_key>_w") and writes back on change."""
+    widget_key = widget_key or f"_{value_key}_w"
+    keep_widget(value_key, widget_key)
+    return {"key": widget_key, "on_change": copy_back, "args": (value_key, widget_key)}

@@ -426,3 +426,16 @@ def test_where_the_tokenizer_ladder_rises_the_page_says_why(open_page, fake_engi
                  before=rise.before, after=rise.after, runs=runs) in captions
     # The ⁇ says which characters it stands for, so the table itself shows the run being split.
     assert any(f"{lab.UNKNOWN_PIECE}(" in split for split in table.iloc[:, 2])
+
+
+@pytest.mark.parametrize("section, widget, kind, value", [
+    ("tokenizer", "_lab_tok_sentence_w", "text_input", "하늘이 맑아요"),
+    ("pairs", "_lab_pairs_w", "text_input", "the dog ran home"),
+    ("controls", "_lab_top_k_w", "slider", 7),
+])
+def test_what_the_learner_set_in_a_tab_survives_a_page_switch(open_page, fake_engine, section, widget, kind, value):
+    at = open_lab(open_page, section)
+    getattr(at, kind)(key=widget).set_value(value).run()
+    at.switch_page("pages/glossary.py").run()
+    at.switch_page(PAGE).run()
+    assert getattr(at, kind)(key=widget).value == value

@@ -491,3 +491,17 @@ def test_token_chips_escape_each_piece_and_count_byte_tokens():
     out = piece_chips_html([lab.PieceRow("<img>", (5,)), lab.PieceRow("먹", (101, 102))])
     assert "<img>" not in out and "&lt;img&gt;" in out
     assert "<sup>×2</sup>" in out and "101 102" in out and out.count("<sup>") == 1
+
+
+@pytest.mark.parametrize("raw, cleaned", [
+    ("Mina\u202egnp.exe", "Minagnp.exe"),       # a right-to-left override the chat strips too
+    ("a\x85b\u200fc\ufeff", "abc"),               # a C1 control, a direction mark, a byte-order mark
+    ("line\r\nnext\rlast\tx", "line\nnext\nlast\tx"),
+    ("👩\u200d💻 codes", "👩\u200d💻 codes"),     # the zero-width joiner of an emoji stays
+    ("bad \ud800 surrogate", "bad  surrogate"),   # no tokenizer can encode a lone surrogate
+])
+def test_the_lab_cleans_text_by_the_chats_rule(raw, cleaned):
+    from tutor.chat import clean_message
+
+    assert lab.clean_text(raw) == cleaned
+    assert clean_message(raw, 2000).text == cleaned.strip()

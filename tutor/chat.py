@@ -41,6 +41,7 @@ from tutor.retrieval import (
     section_index,
 )
 from tutor.terms import content_terms, searchable
+from tutor.text import drop_invisible
 
 # Tokens of lesson text put into one prompt. On a 2-core laptop every prompt token costs time
 # before the first word appears (about 6-8 ms each). Measured on 8 grounded questions (4 EN, 4 KO)
@@ -61,9 +62,6 @@ TEMPLATE_MARGIN_TOKENS = 32
 MESSAGE_OVERHEAD_TOKENS = 4
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
-# Control characters (newline and tab excepted) and invisible direction overrides, which can make
-# text display differently from what the model reads.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 # Special tokens of common chat templates: <|im_start|>, <|endoftext|>, <s>, [INST], <start_of_turn>.
 _SPECIAL_TOKEN = re.compile(
     r"<\|[^|<>\n]{0,40}\|>|</?s>|\[/?INST\]|<</?SYS>>|<(?:start|end)_of_turn>|<\|?(?:begin|end)_of_text\|?>",
@@ -95,8 +93,9 @@ def clean_message(raw: object, max_chars: int) -> CleanMessage:
     """Cleaned text, or the reason to refuse it. Never raises, whatever `raw` is."""
     if not isinstance(raw, str):
         raw = "" if raw is None else str(raw)
-    text = unicodedata.normalize("NFC", raw.replace("\r\n", "\n").replace("\r", "\n"))
-    text = _CONTROL.sub("", text).strip()
+    # Invisible characters (direction overrides among them) could make the text display
+    # differently from what the model reads.
+    text = drop_invisible(unicodedata.normalize("NFC", raw)).strip()
     if not text:
         return CleanMessage("", "empty")
     if len(text) > max_chars:

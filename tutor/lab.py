@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from tutor.llm.base import NextTokenDistribution, TokenPiece
+from tutor.text import drop_invisible
 
 # How many of the model's most likely tokens the lab asks for and samples among. Like llama.cpp's
 # default top-k of 40: the thousands of tokens below these together rarely hold more than a few percent.
@@ -55,16 +56,12 @@ MAX_PAIRS = 60
 # Text in: clean what the learner typed, and fit it into the model's context window
 # ---------------------------------------------------------------------------------------------
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
 def clean_text(text: object) -> str:
-    """The learner's text with invisible control characters removed (newlines and tabs stay)."""
+    """The learner's text with invisible characters removed (newlines and tabs stay), by the same
+    rule as the chat's (tutor.text.drop_invisible)."""
     if not isinstance(text, str):
         return ""
-    # Lone surrogates cannot be encoded for the tokenizer; drop them rather than crash.
-    text = text.encode("utf-8", "ignore").decode("utf-8")
-    return _CONTROL.sub("", text.replace("\r\n", "\n"))
+    return drop_invisible(text)
 
 
 @dataclass(frozen=True)

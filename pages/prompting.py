@@ -40,7 +40,7 @@ from tutor.ui.lang import current_lang
 from tutor.ui.model import error_text, get_engine, wait_for_turn
 from tutor.ui.pages import lesson_link
 from tutor.ui.progress import record_event
-from tutor.ui.state import copy_back, keep_widget
+from tutor.ui.state import remembered
 
 PENDING_KEY = "prompt_pending"
 TIP_RESULTS_KEY = "prompt_tip_results"
@@ -207,7 +207,6 @@ def choose_exercise() -> Exercise:
     ids = [e.id for e in content.exercises]
     if st.session_state.get(EXERCISE_KEY) not in ids:
         st.session_state[EXERCISE_KEY] = ids[0]
-    keep_widget(EXERCISE_KEY, EXERCISE_WIDGET)
     numbered = {e.id: (n, e) for n, e in enumerate(content.exercises, start=1)}
 
     def label(exercise_id: str) -> str:
@@ -219,9 +218,7 @@ def choose_exercise() -> Exercise:
         t("prompting.practice.choose", lang),
         ids,
         format_func=label,
-        key=EXERCISE_WIDGET,
-        on_change=copy_back,
-        args=(EXERCISE_KEY, EXERCISE_WIDGET),
+        **remembered(EXERCISE_KEY, EXERCISE_WIDGET),
     )
     return content.exercise(st.session_state[EXERCISE_KEY])
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from tutor.i18n import LANGUAGE_NAMES, LANGUAGES, normalize_language, t
-from tutor.ui.state import copy_back, keep_widget
+from tutor.ui.state import remembered
 
 LANG_KEY = "lang"  # non-widget key: survives page switches
 LANG_PARAM = "lang"  # the URL query parameter that carries the language
@@ -58,16 +58,13 @@ def current_lang() -> str:
 def language_switch() -> str:
     """Sidebar radio for 한국어 / English; returns the chosen language."""
     lang = current_lang()
-    # The widget's own key is dropped when a page does not draw it, so copy it into LANG_KEY.
-    keep_widget(LANG_KEY, "_lang_widget")
+    # The widget's own key is dropped when a page does not draw it, so it is kept in LANG_KEY.
     st.sidebar.radio(
         t("common.language", lang),
         options=list(LANGUAGES),
         format_func=LANGUAGE_NAMES.__getitem__,
-        key="_lang_widget",
         horizontal=True,
-        on_change=copy_back,
-        args=(LANG_KEY, "_lang_widget"),
+        **remembered(LANG_KEY, "_lang_widget"),
     )
     lang = st.session_state[LANG_KEY]
     keep_in_url(lang)

@@ -23,7 +23,7 @@ from tutor.config import load_settings
 from tutor.i18n import t, t_first
 from tutor.llm.base import Engine, EngineError
 from tutor.llm.loading import load_retry_due
-from tutor.ui.state import copy_back, keep_widget
+from tutor.ui.state import remembered
 
 Source = TypeVar("Source")
 
@@ -238,14 +238,7 @@ def model_status_sidebar(lang: str) -> None:
             options = list(CATALOG)
             if name not in options:
                 options.append(name)  # a local path from configuration
-            keep_widget(MODEL_KEY, "_model_widget")
-            st.selectbox(
-                t("common.model.choose", lang),
-                options,
-                key="_model_widget",
-                on_change=copy_back,
-                args=(MODEL_KEY, "_model_widget"),
-            )
+            st.selectbox(t("common.model.choose", lang), options, **remembered(MODEL_KEY, "_model_widget"))
         # the page runs after the sidebar: if it loads the model, get_engine rewrites this caption
         slot = st.session_state[_STATUS_SLOT] = st.empty()
         failed = None if name in registry.engines else registry.failure(name)
@@ -261,16 +254,13 @@ def model_status_sidebar(lang: str) -> None:
             else:  # "ready" here means prepared on disk, not yet loaded into memory
                 slot.caption(t("common.model.ready_on_disk" if state == "ready" else "common.model.needs_prepare", lang))
         st.session_state.setdefault(TEMPERATURE_KEY, 0.3)
-        keep_widget(TEMPERATURE_KEY, "_temp_widget")
         st.slider(
             t("common.model.creativity", lang),
             0.0,
             1.5,
             step=0.1,
-            key="_temp_widget",
             help=t("common.model.creativity_help", lang),
-            on_change=copy_back,
-            args=(TEMPERATURE_KEY, "_temp_widget"),
+            **remembered(TEMPERATURE_KEY, "_temp_widget"),
         )
         st.page_link(
             "pages/lessons.py",

@@ -249,7 +249,7 @@ class SectionIndex:
         self.concepts = [c for c in (concepts or []) if (c.lesson, c.section) in self.rows
                          and self._share_naming(c) <= COMMON_CONCEPT]
         # One row per asked question, in the same two views as the passages.
-        self.asked_of = [(n, g) for n, g in enumerate(self.asked) for _ in g.questions]
+        self.asked_of = [g for g in self.asked for _ in g.questions]  # row -> its group
         questions = [q for g in self.asked for q in g.questions]
         if questions:
             self.asked_chars_t = self.chars.transform([" ".join(key_words(q)) for q in questions]).T.tocsr()
@@ -274,27 +274,29 @@ class SectionIndex:
         with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
             return self.chars.transform([" ".join(key_words(query))]), self.words.transform([stems_of(query)])
 
-    def asked_similarities(self, query: str) -> dict[tuple[str, str, str], tuple[float, str]]:
+    def asked_similarities(self, query: str, vectors: tuple | None = None) -> dict[tuple[str, str, str], tuple[float, str]]:
         """For each section with asked questions, (language, lesson, section) -> the best
-        question's similarity to `query` and the sentence that answers it."""
+        question's similarity to `query` and the sentence that answers it. `vectors`: the
+        query's, when the caller has them already."""
         if not self.asked_of:
             return {}
         w_char, w_word = _WEIGHTS[question_language(query)]
-        char_q, word_q = self._query_vectors(query)
+        char_q, word_q = vectors or self._query_vectors(query)
         sims = (w_char * (char_q @ self.asked_chars_t).toarray().ravel()
                 + w_word * (word_q @ self.asked_words_t).toarray().ravel())
         best: dict[tuple[str, str, str], tuple[float, str]] = {}
         for row in np.argsort(-sims, kind="stable")[:_CANDIDATES]:
-            _, g = self.asked_of[row]
+            g = self.asked_of[row]
             key = (g.lang, g.lesson, g.section)
             if key not in best:
                 best[key] = (round(float(sims[row]), 4), g.answer)
         return best
 
-    def similarities(self, query: str) -> np.ndarray:
-        """Cosine similarity of the query with every passage (TF-IDF rows are L2-normalised)."""
+    def similarities(self, query: str, vectors: tuple | None = None) -> np.ndarray:
+        """Cosine similarity of the query with every passage (TF-IDF rows are L2-normalised).
+        `vectors`: the query's, when the caller has them already."""
         w_char, w_word = _WEIGHTS[question_language(query)]
-        char_q, word_q = self._query_vectors(query)
+        char_q, word_q = vectors or self._query_vectors(query)
         char_sim = (char_q @ self.char_matrix_t).toarray().ravel()
         word_sim = (word_q @ self.word_matrix_t).toarray().ravel()
         return w_char * char_sim + w_word * word_sim
@@ -315,10 +317,11 @@ class SectionIndex:
         it teaches. The most similar passages are scored, and every section a named concept
         points to, whatever its similarity.
         """
-        sims = self.similarities(query) * self._language_factors(lang)
+        vectors = self._query_vectors(query)  # once: the passages and the asked questions share them
+        sims = self.similarities(query, vectors) * self._language_factors(lang)
         stems = [stem(w) for w in dict.fromkeys(key_words(query))]
         bonuses = self.named_concepts(query)
-        asked = self.asked_similarities(query)
+        asked = self.asked_similarities(query, vectors)
         rows = list(np.argsort(-sims, kind="stable")[:_CANDIDATES])
         for key in bonuses:
             rows.append(self.rows[key].get(lang, next(iter(self.rows[key].values()))))

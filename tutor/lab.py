@@ -25,8 +25,6 @@ from dataclasses import dataclass, field, replace
 from tutor.llm.base import NextTokenDistribution, TokenPiece
 from tutor.text import drop_invisible
 
-# How many of the model's most likely tokens the lab asks for and samples among. Like llama.cpp's
-# default top-k of 40: the thousands of tokens below these together rarely hold more than a few percent.
 # Each lab tab links to the lesson that explains it: tab -> (lesson id, section anchor or None).
 # Its label (content/ui/lab.toml, [*.lesson]) names that lesson's number and title or section title.
 LESSONS = {
@@ -38,6 +36,8 @@ LESSONS = {
     "tokenizer": ("next-token-prediction", None),
     "chat": ("completer-to-assistant", None),
 }
+# How many of the model's most likely tokens the lab asks for and samples among. Like llama.cpp's
+# default top-k of 40: the thousands of tokens below these together rarely hold more than a few percent.
 POOL_SIZE = 40
 # How many bars the charts draw; the rest of the pool is grouped as "everything else".
 SHOWN_BARS = 10

@@ -1,4 +1,5 @@
-"""Text the app shows inside Markdown: what must be escaped so it reads exactly as written."""
+"""Text a learner types or sees: the one rule for invisible characters in what they type, and
+what must be escaped so text shown inside Markdown reads exactly as written."""
 from __future__ import annotations
 
 import re

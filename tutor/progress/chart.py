@@ -31,5 +31,3 @@ def activity_chart_spec(lang: str) -> dict:
         .properties(height=220)
     )
     return chart.to_dict()
-
-

@@ -32,8 +32,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 import numpy as np  # noqa: E402
 from sklearn.metrics.pairwise import cosine_similarity  # noqa: E402
 
-from tutor import retrieval  # noqa: E402
-from tutor.chat import PASSAGE_TOKEN_BUDGET, plan_answer, system_prompt  # noqa: E402
+from tutor.chat import retrieval  # noqa: E402
+from tutor.chat.answer import PASSAGE_TOKEN_BUDGET, plan_answer, system_prompt  # noqa: E402
 from tutor.llm.base import EngineError  # noqa: E402
 
 RETRIEVAL_P95_TARGET_MS = 20.0

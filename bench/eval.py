@@ -8,7 +8,7 @@ For an on-topic question an answer is **right** when it is grounded, states the 
 the item's `accept` phrasings appears in what the learner reads), makes none of its wrong claims
 (`reject`), does not echo the question, does not loop and, on a yes/no question, does not say the
 opposite of the right answer. These checks are this script's own, written apart from the
-tutor's guards (tutor/answer_checks.py), so the guards are not marking their own work.
+tutor's guards (tutor/chat/checks.py), so the guards are not marking their own work.
 
     .venv/bin/python bench/eval.py                      # checking half, both languages, as the chat answers
     .venv/bin/python bench/eval.py --explain            # ... with the model's explanation of each quote
@@ -174,7 +174,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, help="write every scored answer here, one JSON object a line")
     args = parser.parse_args()
 
-    from tutor.chat import ask
+    from tutor.chat.answer import ask
 
     langs = ("en", "ko") if args.lang == "both" else (args.lang,)
     engine = None

@@ -1,7 +1,7 @@
 """Classroom load test: simulated learners share one model. Prints JSON figures (not a unit test).
 
 Each simulated learner is a thread that does what the pages do, through the same functions:
-three tutor questions (tutor.chat.plan_answer → start_answer → AnswerJob.follow, as the Tutor
+three tutor questions (tutor.chat.answer.plan_answer → start_answer → AnswerJob.follow, as the Tutor
 chat page does) and five next-token lab steps (tutor.lab.generate with the engine's
 next_token_distribution, as the lab's "greedy" button does). All learners start together, so
 their requests queue for the model.
@@ -38,7 +38,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from tutor import lab  # noqa: E402
-from tutor.chat import plan_answer, start_answer  # noqa: E402
+from tutor.chat.answer import plan_answer, start_answer  # noqa: E402
 from tutor.llm.base import Engine, EngineError  # noqa: E402
 
 QUESTIONS = {

@@ -3,12 +3,12 @@
 State (all non-widget keys, so a rerun or a page switch loses nothing):
 - chat_history: [{"role", "content", ...}] - the conversation, answers with their citations;
 - chat_queue:   questions waiting for the model (sent while an answer was still streaming);
-- chat_job:     the answer being written right now (tutor.chat.AnswerJob), or None;
+- chat_job:     the answer being written right now (tutor.chat.answer.AnswerJob), or None;
 - chat_refused: the last message refused for length, so the learner can copy it back.
 """
 import streamlit as st
 
-from tutor.chat import (
+from tutor.chat.answer import (
     AnswerJob,
     as_said,
     clean_message,

@@ -1,4 +1,4 @@
-"""The checks on the model's explanation (tutor/answer_checks.py), each with scripted model output.
+"""The checks on the model's explanation (tutor/chat/checks.py), each with scripted model output.
 
 A scripted "model" here is just the text a 0.5B model was seen writing (issue 15 lists the real
 cases): the guard must cut echoes and loops, catch a yes/no that contradicts the lesson, and keep
@@ -8,7 +8,8 @@ import threading
 
 import pytest
 
-from tutor.answer_checks import (
+from tutor.chat.answer import AnswerJob, plan_answer
+from tutor.chat.checks import (
     ExplanationGuard,
     is_negated,
     is_yes_no_question,
@@ -17,7 +18,6 @@ from tutor.answer_checks import (
     split_sentences,
     stated_yes_no,
 )
-from tutor.chat import AnswerJob, plan_answer
 
 NOTES_EN = (
     "Parameters are not neurons. A neuron is a small unit that adds up its weighted inputs. "

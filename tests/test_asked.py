@@ -1,13 +1,13 @@
-"""Learners' own questions per section (content/<lang>/asked.toml, tutor/asked.py): each names a
+"""Learners' own questions per section (content/<lang>/asked.toml, tutor/chat/asked.py): each names a
 real section and an answer that is one of its sentences; the search and the quote use them."""
 from __future__ import annotations
 
 import pytest
 
-from tutor.asked import AskedError, AskedGroup, asked_groups, parse_asked, same_sentence
+from tutor.chat.asked import AskedError, AskedGroup, asked_groups, parse_asked, same_sentence
+from tutor.chat.quotes import lesson_sentences, pick_quote
+from tutor.chat.retrieval import SectionIndex, passages_of, retrieve
 from tutor.lessons import Course, course
-from tutor.quotes import lesson_sentences, pick_quote
-from tutor.retrieval import SectionIndex, passages_of, retrieve
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])

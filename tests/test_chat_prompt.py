@@ -6,7 +6,7 @@ import time
 import pytest
 
 from tests.fakes import FakeEngine
-from tutor.chat import (
+from tutor.chat.answer import (
     MAX_HISTORY_MESSAGES,
     AnswerJob,
     answer_language,
@@ -22,9 +22,9 @@ from tutor.chat import (
     trim_history,
     worked_example,
 )
+from tutor.chat.retrieval import Hit, Passage, retrieve
 from tutor.i18n import t
 from tutor.llm.base import EngineError
-from tutor.retrieval import Hit, Passage, retrieve
 
 # --- cleaning the learner's message -----------------------------------------------------------
 

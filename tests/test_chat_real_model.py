@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tutor.chat import plan_answer, start_answer
+from tutor.chat.answer import plan_answer, start_answer
 
 pytestmark = pytest.mark.real_model
 

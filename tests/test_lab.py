@@ -501,7 +501,7 @@ def test_token_chips_escape_each_piece_and_count_byte_tokens():
     ("bad \ud800 surrogate", "bad  surrogate"),   # no tokenizer can encode a lone surrogate
 ])
 def test_the_lab_cleans_text_by_the_chats_rule(raw, cleaned):
-    from tutor.chat import clean_message
+    from tutor.chat.answer import clean_message
 
     assert lab.clean_text(raw) == cleaned
     assert clean_message(raw, 2000).text == cleaned.strip()

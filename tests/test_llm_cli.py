@@ -173,7 +173,7 @@ def test_ask_explain_adds_the_models_checked_explanation(monkeypatch, capsys):
 
 
 def test_ask_exits_with_the_same_code_as_the_other_commands_for_the_same_failure(monkeypatch, capsys):
-    import tutor.chat as chat
+    from tutor.chat import answer as chat
 
     monkeypatch.setattr(chat, "ask", lambda *a, **k: {"answer": "", "citations": [], "error": "down",
                                                       "error_code": "server_unreachable"})

@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from tutor.chat import AnswerJob, plan_answer, start_answer
+from tutor.chat.answer import AnswerJob, plan_answer, start_answer
 from tutor.config import Settings, load_settings
 from tutor.llm import engine_status, load_engine
 from tutor.llm.catalog import DEFAULT_MODEL

@@ -175,7 +175,7 @@ def test_wrong_api_key_is_a_clear_auth_error(server):
 
 
 def test_server_killed_mid_answer_keeps_the_partial_answer_and_says_it_was_cut(server):
-    from tutor.chat import AnswerJob, plan_answer
+    from tutor.chat.answer import AnswerJob, plan_answer
 
     server.script.die_after = 3
     engine = engine_for(server)

@@ -4,8 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tutor.lessons import course
-from tutor.retrieval import (
+from tutor.chat.retrieval import (
     SectionIndex,
     is_follow_up,
     key_words,
@@ -15,6 +14,7 @@ from tutor.retrieval import (
     section_index,
     stem,
 )
+from tutor.lessons import course
 
 QUESTIONS = tomllib.loads((Path(__file__).parent / "questions_retrieval.toml").read_text(encoding="utf-8"))
 

@@ -5,7 +5,7 @@ import time
 import pytest
 
 from tests.fakes import ask_and_explain
-from tutor.chat import AnswerJob, plan_answer
+from tutor.chat.answer import AnswerJob, plan_answer
 from tutor.i18n import t
 from tutor.llm.base import EngineError, QueueStatus
 
@@ -51,7 +51,7 @@ def test_korean_page_answers_with_korean_prompt(open_page, fake_engine):
 def test_starter_questions_show_on_an_empty_chat_and_ask_when_clicked(open_page, fake_engine, lang):
     import tomllib
 
-    from tutor.chat import STARTERS_FILE
+    from tutor.chat.answer import STARTERS_FILE
 
     written = {row["question"] for row in tomllib.loads(STARTERS_FILE.read_text(encoding="utf-8"))[lang]}
     at = open_page(PAGE, lang=lang)

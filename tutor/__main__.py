@@ -208,8 +208,8 @@ def add_bench(subparsers) -> None:
 
 
 def add_ask(subparsers) -> None:
-    """`ask "QUESTION" [--lang ko|en] [--json]`: the tutor's grounded answer (see tutor/chat_cli.py)."""
-    from tutor.chat_cli import add_ask_command
+    """`ask "QUESTION" [--lang ko|en] [--json]`: the tutor's grounded answer (see tutor/chat/cli.py)."""
+    from tutor.chat.cli import add_ask_command
 
     add_ask_command(subparsers)
 

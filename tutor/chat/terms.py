@@ -1,7 +1,7 @@
 """Words as the tutor compares them: the content words of a text, reduced to rough stems.
 
-Retrieval (tutor/retrieval.py), the quote picker (tutor/quotes.py) and the answer checks
-(tutor/answer_checks.py) all ask the same question of a text: which words carry its topic? The
+Retrieval (tutor/chat/retrieval.py), the quote picker (tutor/chat/quotes.py) and the answer checks
+(tutor/chat/checks.py) all ask the same question of a text: which words carry its topic? The
 answer is here, once. Korean words carry particles and endings ("토큰은", "토큰을", "바뀌어요"), so
 they are cut back to a stem; English words lose a plural "s" and long ones their last letters.
 A stem matches a longer word it begins ("임베" finds "임베딩"), which covers most other forms.

@@ -1,7 +1,7 @@
 """`python -m tutor ask "QUESTION" [--lang ko|en] [--explain] [--anyway] [--json]`: the tutor's answer on the
-command line, from the same pipeline as the chat page (tutor.chat.ask).
+command line, from the same pipeline as the chat page (tutor.chat.answer.ask).
 
-Kept apart from tutor.chat so that building the CLI parser does not import scikit-learn; the
+Kept apart from tutor.chat.answer so that building the CLI parser does not import scikit-learn; the
 search index and the model load only when `ask` actually runs.
 """
 from __future__ import annotations
@@ -32,8 +32,8 @@ def add_ask_command(subparsers: argparse._SubParsersAction) -> None:
 
 def run_ask(args: argparse.Namespace) -> int:
     """Print the answer (or JSON) and return the exit code (0, or the code for what failed)."""
-    from tutor.chat import ask
-    from tutor.retrieval import question_language
+    from tutor.chat.answer import ask
+    from tutor.chat.retrieval import question_language
 
     lang = args.lang or question_language(args.question)
     result = ask(args.question, lang, temperature=args.temperature, explain=args.explain, anyway=args.anyway)

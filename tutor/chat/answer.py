@@ -24,12 +24,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from tutor.answer_checks import ExplanationGuard, Verdict, quote_yes_no
-from tutor.config import load_settings
-from tutor.i18n import t
-from tutor.llm.base import Engine, EngineError, QueueStatus, close_stream
-from tutor.quotes import Quote, pick_quote
-from tutor.retrieval import (
+from tutor.chat.checks import ExplanationGuard, Verdict, quote_yes_no
+from tutor.chat.quotes import Quote, pick_quote
+from tutor.chat.retrieval import (
     GROUNDED_THRESHOLD,
     GROUNDED_THRESHOLDS,
     Hit,
@@ -40,7 +37,10 @@ from tutor.retrieval import (
     retrieve,
     section_index,
 )
-from tutor.terms import content_terms, searchable
+from tutor.chat.terms import content_terms, searchable
+from tutor.config import load_settings
+from tutor.i18n import t
+from tutor.llm.base import Engine, EngineError, QueueStatus, close_stream
 from tutor.text import drop_invisible
 
 # Tokens of lesson text put into one prompt. On a 2-core laptop every prompt token costs time
@@ -172,7 +172,7 @@ class AnswerPlan:
         """Does this plan run the model? Only when the learner asked for its words.
 
         A grounded answer is the lesson's quote. The 0.5B model's explanations of it, even after
-        the checks of tutor/answer_checks.py, were wrong in about a third of the answers read on
+        the checks of tutor/chat/checks.py, were wrong in about a third of the answers read on
         the tuning half ("temperature가 높이면, 모델이 낸 확률을 그대로 써요", "AI, 머신러닝, 딥러닝은
         모두 같은 뜻입니다"), while adding the key fact to only 3 in 100: so the model explains on
         request, marked as the model's. A question the lessons don't cover gets no model text
@@ -180,7 +180,7 @@ class AnswerPlan:
         return (self.grounded and self.explain) or self.general
 
     def guard(self) -> ExplanationGuard:
-        """The checks the model's text goes through before it is shown (tutor/answer_checks.py)."""
+        """The checks the model's text goes through before it is shown (tutor/chat/checks.py)."""
         titles = tuple(c.title for c in self.citations) + tuple(c.lesson_title for c in self.citations)
         return ExplanationGuard(
             question=self.question,
@@ -467,7 +467,7 @@ def message_record(plan: AnswerPlan, content: str, **extra: object) -> dict:
 class AnswerJob:
     """One answer being written by the model on a background thread, checked as it is written.
 
-    The model's text goes through the plan's guard (tutor/answer_checks.py) one sentence at a
+    The model's text goes through the plan's guard (tutor/chat/checks.py) one sentence at a
     time: only sentences that pass reach `parts`, the text the page shows; the others are kept in
     `verdicts`. A loop stops the model at once.
 
@@ -610,7 +610,7 @@ def start_answer(
     return AnswerJob(plan=plan, produce=produce).start()
 
 
-# --- one question, no page: what `python -m tutor ask` calls (tutor/chat_cli.py) -------------
+# --- one question, no page: what `python -m tutor ask` calls (tutor/chat/cli.py) -------------
 
 
 def ask(
@@ -708,7 +708,7 @@ class Starter:
     section: str
 
 
-STARTERS_FILE = Path(__file__).resolve().parent.parent / "content" / "starters.toml"
+STARTERS_FILE = Path(__file__).resolve().parents[2] / "content" / "starters.toml"
 
 
 @functools.cache

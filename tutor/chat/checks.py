@@ -1,6 +1,6 @@
 """Checks on what the model writes, sentence by sentence, before a learner sees it.
 
-The tutor's answer starts with the lesson's own words (a quote, tutor/quotes.py). The small model
+The tutor's answer starts with the lesson's own words (a quote, tutor/chat/quotes.py). The small model
 then explains, and a 0.5B model can go wrong in a few typical ways. Each is caught here:
 
 - an **echo**: it repeats the learner's question ("Is a neuron a parameter?" -> "A neuron is a
@@ -22,7 +22,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from tutor.terms import content_terms, has_hangul, share_in_sorted, supported_share
+from tutor.chat.terms import content_terms, has_hangul, share_in_sorted, supported_share
 
 # --- small text tools ------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ count most. Two views are combined:
 - word n-grams (single words and pairs, English stop words removed), which are sharper for English.
 
 A passage's words include the questions learners ask of that section (content/<lang>/asked.toml,
-tutor/asked.py), so "why do llms make stuff up" meets the hallucination section although the lesson
+tutor/chat/asked.py), so "why do llms make stuff up" meets the hallucination section although the lesson
 never says "make stuff up". Whether the lessons cover a question still rests on the match with the
 passage as a whole (GROUNDED_THRESHOLDS), never on resembling one asked question alone.
 
@@ -28,9 +28,8 @@ import numpy as np
 import sklearn
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from tutor.asked import AskedGroup, asked_groups
-from tutor.lessons import Course, course
-from tutor.terms import (  # noqa: F401 - re-exported: the word tools retrieval is built on
+from tutor.chat.asked import AskedGroup, asked_groups
+from tutor.chat.terms import (  # noqa: F401 - re-exported: the word tools retrieval is built on
     STOP_WORDS,
     Speller,
     content_terms,
@@ -43,6 +42,7 @@ from tutor.terms import (  # noqa: F401 - re-exported: the word tools retrieval 
     stem,
     stems_of,
 )
+from tutor.lessons import Course, course
 
 # Is a question covered by the lessons? Its best section's match (similarity x coverage, without
 # concept bonuses) must reach GROUNDED_THRESHOLD for its language; a question that names a course
@@ -102,7 +102,7 @@ class Hit:
     coverage: float = 1.0
     # Added when the question names a course concept this section teaches (see `Concept`).
     bonus: float = 0.0
-    # How closely the question matches one a learner would ask of this section (tutor/asked.py),
+    # How closely the question matches one a learner would ask of this section (tutor/chat/asked.py),
     # and the section's sentence that answers that one ("" when no asked question matched).
     asked: float = 0.0
     answer: str = ""

@@ -10,8 +10,8 @@ would ask that it answers, and which of its sentences answers them:
     answer = "A **hallucination** is text that reads fluently and plausibly but is false: ..."
     questions = ["why do llms make stuff up", "does the ai lie on purpose", ...]
 
-The search (tutor/retrieval.py) compares a question with these as well as with the lesson's
-text, and the quote picker (tutor/quotes.py) prefers the answer sentence of the group whose
+The search (tutor/chat/retrieval.py) compares a question with these as well as with the lesson's
+text, and the quote picker (tutor/chat/quotes.py) prefers the answer sentence of the group whose
 questions match best. The answer is always the lesson's own sentence: these files only say where
 to look. They were written from the lessons alone, apart from the evaluation bank (bench/eval/),
 so the bank measures whether they generalise.

@@ -1,7 +1,7 @@
 """Picking the lesson's own sentence(s) that answer a question: the quote every grounded answer
 starts with.
 
-Retrieval (tutor/retrieval.py) finds the sections that match a question; a section is long, and
+Retrieval (tutor/chat/retrieval.py) finds the sections that match a question; a section is long, and
 its first sentence is often not the one that answers. Here every sentence of the best sections
 is scored against the question, and the best one, with the sentences around it that finish its
 thought, is quoted word for word. The score adds up a few plain signals, each easy to check by hand:
@@ -21,17 +21,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from tutor.answer_checks import is_negated, is_yes_no_question, split_sentences
-from tutor.asked import same_sentence
-from tutor.retrieval import Hit
-from tutor.terms import content_terms, share_in_sorted
+from tutor.chat.asked import same_sentence
+from tutor.chat.checks import is_negated, is_yes_no_question, split_sentences
+from tutor.chat.retrieval import Hit
+from tutor.chat.terms import content_terms, share_in_sorted
 
 # Weights of the signals above (tuned on the tuning half; see the module docstring).
 W_COVERAGE = 1.0
 W_SECTION = 0.8
 W_POSITION = 0.0
 W_KIND = 0.3
-# The answer sentence of the asked question (tutor/asked.py) that matches best gets W_ASKED x that
+# The answer sentence of the asked question (tutor/chat/asked.py) that matches best gets W_ASKED x that
 # match: the author of the section said this sentence answers such a question. On the tuning
 # half it raised answers stating the key fact from 71% to 76% (en) and 75% to 80% (ko).
 W_ASKED = 0.4

@@ -1,13 +1,9 @@
 """Prompting: the article's tips as live before/after experiments, and practice with feedback.
 
-State (all non-widget keys, so a rerun or a page switch loses nothing):
-- prompt_tip_results: {tip id: {"before": [run records], "after": [run records]}} - the last run of
-  each tip card, kept even when stopped half-way;
-- prompt_exercise:    the id of the chosen exercise;
-- prompt_attempts:    {exercise id: attempt} (tutor.prompting.practice.new_attempt): the prompt being
-  written, hints unlocked, model answer shown, every run with its verdict;
-- prompt_pending:     what a Run button asked for ("tip:<id>" or "exercise"), set by its callback and
-  taken by the page body, so the click survives a rerun that happens before the page draws.
+State, all non-widget keys so a rerun or a page switch loses nothing (the dataclasses of
+tutor.prompting.session say what each holds): prompt_tip_results {tip id: TipResult}, the last run
+of each tip card; prompt_exercise, the chosen exercise's id; prompt_attempts {exercise id: Attempt};
+prompt_pending, the PendingClick of a Run button.
 
 No @st.fragment here on purpose: the Stop button must interrupt a model that is streaming, and a
 full rerun does that reliably; drawing this page without a model call is cheap.
@@ -19,23 +15,10 @@ import streamlit as st
 
 from tutor.config import load_settings
 from tutor.i18n import t
-from tutor.llm.base import EngineError
+from tutor.llm.base import Engine, EngineError
+from tutor.prompting import practice, wording
 from tutor.prompting.exercises import Exercise, Tip, TipPrompt, load_content
-from tutor.prompting.practice import (
-    HINT_COUNT,
-    finish_run,
-    grade,
-    hints_already_done,
-    input_problem,
-    judge_demo,
-    new_attempt,
-    recorded,
-    reveal_next_hint,
-    start_run,
-    stream_prompt,
-)
-from tutor.prompting.rubric import CHECKS, explain, review_prompt
-from tutor.prompting.rules import RuleResult, explain_rule
+from tutor.prompting.session import HINT_COUNT, Attempt, Output, PendingClick, Run, TipResult, attempt_for
 from tutor.ui.lang import current_lang
 from tutor.ui.model import error_text, get_engine, wait_for_turn
 from tutor.ui.pages import lesson_link
@@ -52,69 +35,44 @@ TEXT_WIDGET = "_prompt_text_widget"
 lang = current_lang()
 settings = load_settings()
 content = load_content(lang)
-tip_results: dict = st.session_state.setdefault(TIP_RESULTS_KEY, {})
-attempts: dict = st.session_state.setdefault(ATTEMPTS_KEY, {})
+tip_results: dict[str, TipResult] = st.session_state.setdefault(TIP_RESULTS_KEY, {})
+attempts: dict[str, Attempt] = st.session_state.setdefault(ATTEMPTS_KEY, {})
+pending: PendingClick = st.session_state.setdefault(PENDING_KEY, PendingClick())
 
 
-def request(what: str) -> None:
-    """Button callback: remember the click until the page body takes it."""
-    st.session_state[PENDING_KEY] = what
-
-
-def take_request(what: str) -> bool:
-    """True once for a pending click on `what`."""
-    if st.session_state.get(PENDING_KEY) == what:
-        st.session_state[PENDING_KEY] = None
-        return True
-    return False
-
-
-def attempt_for(exercise_id: str) -> dict:
-    if exercise_id not in attempts:
-        attempts[exercise_id] = new_attempt()
-    return attempts[exercise_id]
+def stream_ui(engine: Engine, prompt: str, record: practice.Recording, *, kind: str, temperature: float,
+              max_new_tokens: int) -> None:
+    """Stream one answer into the page as it comes (after its place in line), saved in `record`;
+    a Stop or a page switch ends the model at once. Raises EngineError."""
+    stop = threading.Event()
+    stream = practice.stream_prompt(engine, prompt, kind=kind, temperature=temperature,
+                                    max_new_tokens=max_new_tokens, stop=stop, timeout_s=settings.generation_timeout_s)
+    with closing(practice.recorded(wait_for_turn(stream, lang), record, stop)) as pieces:
+        st.write_stream(pieces)
 
 
 # --- Tips ----------------------------------------------------------------------------------------
 
 
-def mode_caption(side: TipPrompt) -> str:
-    key = "prompting.tips.completion_mode" if side.kind == "completion" else "prompting.tips.chat_mode"
-    text = t(key, lang, temperature=f"{side.temperature:g}")
-    return text + (t("prompting.tips.runs_mode", lang, runs=side.runs) if side.runs > 1 else "")
-
-
-def show_output(record: dict) -> None:
+def show_output(output: Output) -> None:
     """One finished (or stopped) run: its text, and a note when it did not finish."""
-    st.markdown(record.get("text", "").strip() or t("prompting.tips.empty_output", lang))
-    if record.get("error"):
-        st.caption(t("prompting.tips.failed", lang))
-    elif not record.get("done"):
-        st.caption(t("prompting.tips.stopped", lang))
+    st.markdown(wording.answer_text(output.text, lang))
+    if note := wording.output_note(output, lang):
+        st.caption(note)
 
 
-def stream_side(engine, side: TipPrompt, records: list[dict]) -> bool:
+def stream_side(engine: Engine, side: TipPrompt, outputs: list[Output]) -> bool:
     """Run one side of a tip card (1-3 times), streaming into the current column; False on failure."""
     for n in range(side.runs):
-        record: dict = {}
-        records.append(record)
+        output = Output()
+        outputs.append(output)
         if side.runs > 1:
             st.caption(t("prompting.tips.run_label", lang, n=n + 1))
-        stop = threading.Event()
         try:
-            stream = stream_prompt(
-                engine,
-                side.prompt,
-                kind=side.kind,
-                temperature=side.temperature,
-                max_new_tokens=side.max_new_tokens,
-                stop=stop,
-                timeout_s=settings.generation_timeout_s,
-            )
-            with closing(recorded(wait_for_turn(stream, lang), record, stop)) as pieces:
-                st.write_stream(pieces)
+            stream_ui(engine, side.prompt, output, kind=side.kind, temperature=side.temperature,
+                      max_new_tokens=side.max_new_tokens)
         except EngineError as err:
-            record["error"] = err.code
+            output.error = err.code
             st.error(error_text(err, lang), icon=":material/error:")
             return False
     return True
@@ -125,13 +83,12 @@ def run_tip(tip: Tip, columns) -> None:
     engine = get_engine(lang)
     if engine is None:
         return
-    result = {"before": [], "after": []}
-    tip_results[tip.id] = result  # filed first, so a Stop keeps what arrived
+    result = tip_results[tip.id] = TipResult()  # filed first, so a Stop keeps what arrived
     slot = st.empty()
     slot.button(t("prompting.tips.stop", lang), key=f"prompt_tip_stop_{tip.id}", icon=":material/stop_circle:")
-    for column, name in zip(columns, ("before", "after"), strict=False):
+    for column, side, outputs in zip(columns, (tip.before, tip.after), (result.before, result.after), strict=False):
         with column:
-            if not stream_side(engine, getattr(tip, name), result[name]):
+            if not stream_side(engine, side, outputs):
                 break
     slot.empty()
 
@@ -144,53 +101,37 @@ def tip_card(tip: Tip) -> None:
         for column, side in zip(prompt_columns, (tip.before, tip.after), strict=False):
             with column:
                 st.markdown(f"**{side.label}**")
-                st.caption(mode_caption(side))
+                st.caption(wording.mode_caption(side, lang))
                 st.code(side.prompt, language=None, wrap_lines=True)
         saved = tip_results.get(tip.id)
-        st.button(
-            t("prompting.tips.rerun" if saved else "prompting.tips.run", lang),
-            key=f"prompt_tip_run_{tip.id}",
-            icon=":material/play_arrow:",
-            on_click=request,
-            args=(f"tip:{tip.id}",),
-        )
+        st.button(t("prompting.tips.rerun" if saved else "prompting.tips.run", lang), key=f"prompt_tip_run_{tip.id}",
+                  icon=":material/play_arrow:", on_click=pending.request, args=(f"tip:{tip.id}",))
         output_columns = st.columns(2)
-        if take_request(f"tip:{tip.id}"):
+        if pending.take(f"tip:{tip.id}"):
             run_tip(tip, output_columns)
         elif saved:
-            for column, name in zip(output_columns, ("before", "after"), strict=False):
+            for column, outputs in zip(output_columns, (saved.before, saved.after), strict=False):
                 with column:
-                    for n, record in enumerate(saved[name]):
-                        if len(saved[name]) > 1:
+                    for n, output in enumerate(outputs):
+                        if len(outputs) > 1:
                             st.caption(t("prompting.tips.run_label", lang, n=n + 1))
-                        show_output(record)
+                        show_output(output)
         demo_verdict_ui(tip)
         with st.expander(t("prompting.tips.note_title", lang), icon=":material/info:"):
             st.markdown(tip.note)
-        lesson_link(
-            tip.lesson,
-            lang,
-            label=t("prompting.tips.lesson", lang, title=t(f"prompting.tips.lessons.{tip.lesson}", lang)),
-            section=tip.lesson_section or None,
-        )
+        lesson_link(tip.lesson, lang, label=wording.lesson_label(tip, lang), section=tip.lesson_section or None)
 
 
 def demo_verdict_ui(tip: Tip) -> None:
     """Did the demo work this time? Checked on the live output; a failure is shown openly, with
     what a bigger model does and why this small one fails: that is the lesson of the card."""
-    verdict = judge_demo(tip, tip_results.get(tip.id) or {})
+    verdict = practice.judge_demo(tip, tip_results.get(tip.id))
     if verdict is None:
         return
     if verdict.worked:
         st.success(t("prompting.tips.demo_worked", lang), icon=":material/check_circle:")
-        return
-    side_names = {"before": tip.before.label, "after": tip.after.label}
-    lines = [f"- *{side_names[side]}*: {explain_rule(result, lang)}" for side, result in verdict.failed]
-    reasons = "\n".join(dict.fromkeys(lines))  # the same failure in several runs: said once
-    st.warning(
-        f"**{t('prompting.tips.demo_failed', lang)}**\n\n{reasons}\n\n{tip.if_it_fails}",
-        icon=":material/school:",
-    )
+    else:
+        st.warning(wording.demo_failure(tip, verdict, lang), icon=":material/school:")
 
 
 def tips_tab() -> None:
@@ -207,86 +148,52 @@ def choose_exercise() -> Exercise:
     ids = [e.id for e in content.exercises]
     if st.session_state.get(EXERCISE_KEY) not in ids:
         st.session_state[EXERCISE_KEY] = ids[0]
-    numbered = {e.id: (n, e) for n, e in enumerate(content.exercises, start=1)}
-
-    def label(exercise_id: str) -> str:
-        n, e = numbered[exercise_id]
-        level = t(f"prompting.practice.level_{e.level}", lang)
-        return t("prompting.practice.option", lang, n=n, title=e.title, level=level)
-
-    st.selectbox(
-        t("prompting.practice.choose", lang),
-        ids,
-        format_func=label,
-        **remembered(EXERCISE_KEY, EXERCISE_WIDGET),
-    )
+    options = {e.id: wording.exercise_option(n, e, lang) for n, e in enumerate(content.exercises, start=1)}
+    st.selectbox(t("prompting.practice.choose", lang), ids, format_func=options.__getitem__,
+                 **remembered(EXERCISE_KEY, EXERCISE_WIDGET))
     return content.exercise(st.session_state[EXERCISE_KEY])
 
 
-def prompt_box(exercise: Exercise, attempt: dict) -> str:
+def prompt_box(exercise: Exercise, attempt: Attempt) -> str:
     """The learner's prompt; every change is copied into the attempt at once."""
-    st.session_state[TEXT_WIDGET] = attempt["text"]
-
-    def keep() -> None:
-        value = st.session_state[TEXT_WIDGET]
-        attempt_for(exercise.id)["text"] = value if isinstance(value, str) else ""
-
-    st.text_area(
-        t("prompting.practice.prompt_label", lang),
-        key=TEXT_WIDGET,
-        height=180,
-        placeholder=t("prompting.practice.prompt_placeholder", lang),
-        help=t("prompting.practice.prompt_help", lang),
-        on_change=keep,
-    )
-    text = attempt["text"]
-    st.caption(
-        t("prompting.practice.chars", lang, length=len(text), limit=settings.max_message_chars)
-        + " · "
-        + t(f"prompting.practice.mode_{exercise.kind}", lang)
-    )
-    return text
+    st.session_state[TEXT_WIDGET] = attempt.text
+    st.text_area(t("prompting.practice.prompt_label", lang), key=TEXT_WIDGET, height=180,
+                 placeholder=t("prompting.practice.prompt_placeholder", lang),
+                 help=t("prompting.practice.prompt_help", lang),
+                 on_change=lambda: attempt.type_text(st.session_state[TEXT_WIDGET]))
+    st.caption(wording.prompt_caption(attempt.text, settings.max_message_chars, exercise, lang))
+    return attempt.text
 
 
 def feedback_ui(exercise: Exercise, prompt: str) -> None:
     """The rubric's verdict on every check: needed ones first, each with its reason and fix."""
     st.markdown(f"**{t('prompting.practice.feedback', lang)}**")
-    if not prompt.strip():
+    feedback = practice.rubric_feedback(prompt, exercise)
+    if feedback is None:
         st.caption(t("prompting.practice.feedback_empty", lang))
         return
-    results = {r.check: r for r in review_prompt(prompt, exercise.passages)}
-    needed = [c for c in CHECKS if c in exercise.needs]
-    others = [c for c in CHECKS if c not in exercise.needs]
-    passed = sum(results[c].passed for c in needed)
-    st.caption(t("prompting.practice.needed_summary", lang, passed=passed, total=len(needed)))
-    for title, checks in (("needed_here", needed), ("other_checks", others)):
+    st.caption(wording.needed_summary(feedback, lang))
+    for title, results in (("needed_here", feedback.needed), ("other_checks", feedback.others)):
         st.markdown(f"*{t(f'prompting.practice.{title}', lang)}*")
-        for check in checks:
-            result = results[check]
-            reason, fix = explain(result, lang)
-            icon = ":green[:material/check_circle:]" if result.passed else ":orange[:material/radio_button_unchecked:]"
-            line = f"{icon} **{t(f'prompting.rubric.names.{check}', lang)}** — {reason}"
-            if fix:
-                line += f"  \n→ {fix}"
-            st.markdown(line)
+        for result in results:
+            st.markdown(wording.check_line(result, lang))
 
 
-def verdict_ui(run: dict) -> None:
+def verdict_ui(run: Run) -> None:
     """A graded run: pass / not yet, and each success rule's reason."""
-    if run["passed"]:
-        st.success(t("prompting.practice.passed", lang), icon=":material/task_alt:")
+    if run.passed:
+        st.success(wording.verdict(True, lang), icon=":material/task_alt:")
     else:
-        st.warning(t("prompting.practice.not_yet", lang), icon=":material/pending:")
-        if run.get("stopped"):
+        st.warning(wording.verdict(False, lang), icon=":material/pending:")
+        if run.stopped:
             st.caption(t("prompting.practice.stopped", lang))
-    for reason, ok, detail in run["results"]:
-        text = explain_rule(RuleResult("", ok, reason, detail), lang)
-        st.markdown(f"{':green[:material/check:]' if ok else ':orange[:material/close:]'} {text}")
+    for result in run.results:
+        st.markdown(wording.rule_line(result, lang))
 
 
-def run_exercise(exercise: Exercise, attempt: dict, prompt: str) -> None:
+def run_exercise(exercise: Exercise, attempt: Attempt, prompt: str) -> None:
     """Validate the prompt, run it on the model, grade the OUTPUT, and file the run."""
-    problem = input_problem(prompt, settings.max_message_chars)
+    problem = practice.input_problem(prompt, settings.max_message_chars)
     if problem:
         st.warning(t(problem, lang, length=len(prompt), limit=settings.max_message_chars), icon=":material/edit:")
         return
@@ -294,116 +201,84 @@ def run_exercise(exercise: Exercise, attempt: dict, prompt: str) -> None:
     if engine is None:
         st.warning(t("prompting.practice.no_model", lang), icon=":material/cloud_off:")
         return
-    run = start_run(attempt, prompt)
-    stop = threading.Event()
+    run = attempt.start_run(prompt)
     slot = st.empty()
     slot.button(t("prompting.practice.stop", lang), key="prompt_run_stop", icon=":material/stop_circle:")
     st.markdown(f"**{t('prompting.practice.output', lang)}**")
     try:
-        stream = stream_prompt(
-            engine,
-            prompt,
-            kind=exercise.kind,
-            temperature=0.0,
-            max_new_tokens=exercise.max_new_tokens,
-            stop=stop,
-            timeout_s=settings.generation_timeout_s,
-        )
-        with closing(recorded(wait_for_turn(stream, lang), run, stop)) as pieces:
-            st.write_stream(pieces)
+        stream_ui(engine, prompt, run, kind=exercise.kind, temperature=0.0, max_new_tokens=exercise.max_new_tokens)
     except EngineError as err:
         slot.empty()
-        attempt["runs"].remove(run)
+        attempt.drop_run(run)
         st.error(t("prompting.practice.model_failed", lang) + "\n\n" + error_text(err, lang), icon=":material/error:")
         return
     slot.empty()
-    finish_run(attempt, run, grade(run["text"], exercise))
+    attempt.finish_run(run, practice.grade(run.text, exercise))
     verdict_ui(run)
-    if run["passed"]:
+    if run.passed:
         record_event("practice_passed", item=exercise.id)
 
 
-def last_run_ui(attempt: dict) -> None:
-    runs = attempt["runs"]
-    if not runs:
+def last_run_ui(attempt: Attempt) -> None:
+    if (run := attempt.last_run) is None:
         return
     st.markdown(f"**{t('prompting.practice.output', lang)}**")
-    st.markdown(runs[-1]["text"].strip() or t("prompting.tips.empty_output", lang))
-    verdict_ui(runs[-1])
+    st.markdown(wording.answer_text(run.text, lang))
+    verdict_ui(run)
 
 
-def history_ui(attempt: dict) -> None:
-    runs = attempt["runs"]
-    if not runs:
+def history_ui(attempt: Attempt) -> None:
+    if not attempt.runs:
         return
-    yes_no = t("prompting.practice.yes" if attempt["passed"] else "prompting.practice.no", lang)
-    st.caption(t("prompting.practice.runs_so_far", lang, runs=len(runs), passed=yes_no))
-    if len(runs) > 1:
+    st.caption(wording.runs_so_far(attempt, lang))
+    if attempt.earlier_runs:
         with st.expander(t("prompting.practice.history", lang)):
-            for n, run in enumerate(runs[:-1], start=1):
-                verdict = t("prompting.practice.passed" if run["passed"] else "prompting.practice.not_yet", lang)
-                st.markdown(f"**{t('prompting.practice.history_item', lang, n=n, verdict=verdict)}**")
-                st.code(run["prompt"], language=None, wrap_lines=True)
-                st.text(run["text"])
+            for n, run in enumerate(attempt.earlier_runs, start=1):
+                st.markdown(f"**{wording.history_title(n, run, lang)}**")
+                st.code(run.prompt, language=None, wrap_lines=True)
+                st.text(run.text)
 
 
-def hints_ui(exercise: Exercise, attempt: dict) -> None:
+def hints_ui(exercise: Exercise, attempt: Attempt) -> None:
     """Hints unlock one at a time, in order; the model answer only when asked for. A hint about
     something the prompt already does says so, instead of asking for it again."""
     st.markdown(f"**{t('prompting.practice.hints', lang)}**")
-    shown = int(attempt["hints"])
-    done = hints_already_done(exercise, attempt["text"])
-    for n in range(shown):
-        title = t("prompting.practice.hint", lang, n=n + 1)
+    done = practice.hints_already_done(exercise, attempt.text)
+    for n in range(attempt.hints):
+        text = wording.hint_text(n + 1, exercise.hints[n], done[n], lang)
         if done[n]:
-            st.success(f"**{title}** · {t('prompting.practice.hint_done', lang)}  \n{exercise.hints[n]}",
-                       icon=":material/check_circle:")
+            st.success(text, icon=":material/check_circle:")
         else:
-            st.info(f"**{title}** · {exercise.hints[n]}", icon=":material/lightbulb:")
-    if shown < HINT_COUNT:
-        st.button(
-            t("prompting.practice.show_hint", lang, n=shown + 1),
-            key=f"prompt_hint_{exercise.id}",
-            on_click=lambda: reveal_next_hint(attempt_for(exercise.id)),
-        )
+            st.info(text, icon=":material/lightbulb:")
+    if attempt.hints < HINT_COUNT:
+        st.button(t("prompting.practice.show_hint", lang, n=attempt.hints + 1), key=f"prompt_hint_{exercise.id}",
+                  on_click=attempt.reveal_next_hint)
     else:
         st.caption(t("prompting.practice.all_hints", lang))
-    if not attempt["answer_shown"]:
+    if not attempt.answer_shown:
         st.caption(t("prompting.practice.answer_note", lang))
-        st.button(
-            t("prompting.practice.show_answer", lang),
-            key=f"prompt_answer_{exercise.id}",
-            on_click=lambda: attempt_for(exercise.id).__setitem__("answer_shown", True),
-        )
+        st.button(t("prompting.practice.show_answer", lang), key=f"prompt_answer_{exercise.id}",
+                  on_click=attempt.show_answer)
         return
     st.markdown(f"**{t('prompting.practice.answer', lang)}**")
     st.code(exercise.model_answer, language=None, wrap_lines=True)
-    st.button(
-        t("prompting.practice.use_answer", lang),
-        key=f"prompt_use_answer_{exercise.id}",
-        on_click=lambda: attempt_for(exercise.id).__setitem__("text", exercise.model_answer),
-    )
+    st.button(t("prompting.practice.use_answer", lang), key=f"prompt_use_answer_{exercise.id}",
+              on_click=attempt.use_answer, args=(exercise.model_answer,))
 
 
 def practice_tab() -> None:
     exercise = choose_exercise()
-    attempt = attempt_for(exercise.id)
+    attempt = attempt_for(attempts, exercise.id)
     st.markdown(f"**{t('prompting.practice.task', lang)}**")
     st.markdown(exercise.task)
     st.markdown(f"**{t('prompting.practice.needs', lang)}:** {exercise.needs_text}")
     left, right = st.columns([3, 2])
     with left:
         prompt = prompt_box(exercise, attempt)
-        st.button(
-            t("prompting.practice.run", lang),
-            key="prompt_run",
-            type="primary",
-            icon=":material/play_arrow:",
-            help=t("prompting.practice.run_help", lang),
-            on_click=request,
-            args=(f"exercise:{exercise.id}",),
-        )
-        if take_request(f"exercise:{exercise.id}"):
+        st.button(t("prompting.practice.run", lang), key="prompt_run", type="primary", icon=":material/play_arrow:",
+                  help=t("prompting.practice.run_help", lang), on_click=pending.request,
+                  args=(f"exercise:{exercise.id}",))
+        if pending.take(f"exercise:{exercise.id}"):
             run_exercise(exercise, attempt, prompt)
         else:
             last_run_ui(attempt)
@@ -415,8 +290,8 @@ def practice_tab() -> None:
 
 st.title(t("prompting.title", lang))
 st.caption(t("prompting.intro", lang))
-tips, practice = st.tabs([t("prompting.tabs.tips", lang), t("prompting.tabs.practice", lang)])
-with tips:
+tips_area, practice_area = st.tabs([t("prompting.tabs.tips", lang), t("prompting.tabs.practice", lang)])
+with tips_area:
     tips_tab()
-with practice:
+with practice_area:
     practice_tab()

@@ -127,3 +127,15 @@ def test_the_most_common_mistake_reads_right_for_every_pair_of_digits(lang):
             assert f"{true}" in text and f"{predicted}" in text
             assert not re.search(r"\b(a|an) [0-9]", text), text  # no article to get wrong before a digit
             assert not re.search(r"[0-9]\(|\)[가-힣]", text), text  # no particle written both ways
+
+
+@pytest.mark.parametrize("side,numbers,cell", [(8, True, 30), (16, True, 30), (32, False, 14)])
+def test_an_uploads_chart_prints_numbers_only_in_a_small_grid(side, numbers, cell):
+    from tutor.classify import charts
+
+    picture = pixels.read_image(_picture("PNG"), side=side)
+    spec = charts.picture_chart(picture, 1, side, "en").to_dict()
+    assert (len(spec["layer"]) == 2) is numbers
+    assert spec["width"] == picture.small_width * cell
+    values = [row["value"] for row in next(iter(spec["datasets"].values()))]
+    assert values == picture.small[:, :, 1].ravel().astype(int).tolist()  # the green channel's numbers

@@ -130,3 +130,16 @@ def test_the_contributions_chart_gives_every_row_its_own_height(lang):
     assert chart["height"] == {"step": ROW_STEP}
     # Below the bars, one entry a line: side by side the Korean entries ran past a half-width column.
     assert chart["encoding"]["color"]["legend"] == {"orient": "bottom", "direction": "vertical"}
+
+
+def test_confidence_is_the_probability_of_the_label_given_and_mostly_unknown_means_half_new():
+    model = sentiment.train_sentiment("en")
+    positive = sentiment.score_sentence(model, "The food was great and the staff were friendly.")
+    negative = sentiment.score_sentence(model, "The room was dirty and the service was terrible.")
+    assert positive.confidence == positive.probability_positive > 0.5
+    assert negative.confidence == pytest.approx(1 - negative.probability_positive) and negative.confidence > 0.5
+    half = sentiment.score_sentence(model, "great zorblax")
+    assert half.unknown_share == 0.5 and half.mostly_unknown  # half the words new: mostly a guess
+    third = sentiment.score_sentence(model, "great food zorblax")
+    assert third.unknown_share < 0.5 and not third.mostly_unknown
+    assert not positive.mostly_unknown

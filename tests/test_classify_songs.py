@@ -201,3 +201,69 @@ def test_a_row_just_added_and_still_empty_is_left_out_not_scolded():
     assert problems == [] and len(clean) == len(table) - 1
     assert songs.blank_rows(table) == [len(table)]
     assert songs.blank_rows(songs.make_songs()) == []
+
+
+# --- The data-set buttons and the overfitting rule (moved out of pages/classifiers.py) ----------
+
+
+def test_each_data_set_button_makes_its_table_from_the_last_good_one():
+    table = songs.make_songs()
+    more = songs.change_songs("more", table, seed=8)
+    assert len(more) == 40 and more.iloc[:20].equals(table)  # the learner's songs first, then 20 new ones
+    third = songs.change_songs("third", table, seed=8)
+    assert third["genre"].value_counts()["kpop"] == 10 and len(third) == 30
+    noisy = songs.change_songs("noise", table, seed=8)
+    assert len(noisy) == 20 and not noisy.equals(table)
+    curved = songs.change_songs("curved", table, seed=8)
+    assert len(curved) == 60 and set(curved["genre"]) == set(songs.GENRES)
+    pd.testing.assert_frame_equal(songs.change_songs("reset", curved, seed=99), songs.make_songs())
+
+
+def test_pressing_a_data_set_button_again_with_the_next_seed_gives_new_songs():
+    table = songs.make_songs()
+    assert not songs.change_songs("more", table, 8).equals(songs.change_songs("more", table, 9))
+    pd.testing.assert_frame_equal(songs.change_songs("noise", table, 8), songs.change_songs("noise", table, 8))
+
+
+def test_every_button_the_page_draws_is_an_action_and_an_unknown_one_is_refused():
+    table = songs.make_songs()
+    for action in songs.DATA_ACTIONS:
+        assert set(songs.change_songs(action, table, 8).columns) == set(songs.COLUMNS)
+    with pytest.raises(ValueError):
+        songs.change_songs("shuffle", table, 8)
+
+
+def _fit(train: float, test: float | None, kind: str = "tree") -> songs.SongFit:
+    return songs.SongFit(kind, {}, None, songs.GENRES, train, test, 20, 0 if test is None else 6)
+
+
+@pytest.mark.parametrize(
+    "train,test,gap",
+    [(1.0, 0.85, 0.15), (1.0, 0.5, 0.5), (1.0, 0.86, None), (0.9, 0.95, None), (1.0, None, None)],
+)
+def test_overfitting_means_training_accuracy_beats_test_accuracy_by_15_points(train, test, gap):
+    found = songs.overfitting_gap(_fit(train, test))
+    assert found == (None if gap is None else pytest.approx(gap))
+
+
+def test_deep_tree_on_noisy_songs_is_called_overfitting():
+    table = songs.change_songs("noise", songs.change_songs("more", songs.make_songs(), 7), 8)
+    fit, _, _ = songs.train_songs(table, "tree", {"depth": 12}, test_share=0.3)
+    assert songs.overfitting_gap(fit) is not None
+
+
+def test_the_side_of_the_line_is_the_second_genre_for_a_positive_distance():
+    assert songs.side_of_line(("reggaeton", "rnb"), 0.4) == "rnb"
+    assert songs.side_of_line(("reggaeton", "rnb"), -0.4) == "reggaeton"
+    fit, _, _ = songs.train_songs(songs.make_songs(), "logistic", test_share=0)
+    prediction = songs.predict_song(fit.model, 70, 0.2)
+    assert songs.side_of_line(fit.genres, prediction.distance) == prediction.genre
+
+
+def test_the_confidence_curve_runs_from_the_line_to_three_units_away_and_only_for_a_line():
+    fit, _, _ = songs.train_songs(songs.make_songs(), "logistic", test_share=0)
+    distances, confidence = songs.confidence_curve(fit.model)
+    assert distances[0] == 0 and distances[-1] == 3 and len(distances) == 61
+    assert confidence[0] == pytest.approx(0.5) and list(confidence) == sorted(confidence)
+    tree, _, _ = songs.train_songs(songs.make_songs(), "tree", test_share=0)
+    assert songs.confidence_curve(tree.model) is None

@@ -5,6 +5,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from tutor.classify.pixels import ImageNumbers
 from tutor.classify.sentiment import SentimentResult
 from tutor.classify.songs import ALL_GENRES, Grid
 from tutor.i18n import t
@@ -152,6 +153,18 @@ def number_grid_chart(values: np.ndarray, lang: str, colours: np.ndarray | None 
             color=alt.condition("datum.dark", alt.value("#ffffff"), alt.value("#222222")),
         ))
     return alt.layer(*layers).properties(width=cols * cell, height=rows * cell)
+
+
+NUMBERED_SIDE = 16  # a shrunk picture up to this many cells a side has its numbers printed in them
+
+
+def picture_chart(picture: ImageNumbers, channel: int, side: int, lang: str) -> alt.LayerChart:
+    """One colour channel (0 red, 1 green, 2 blue) of a shrunk upload as numbers, each cell painted
+    its real colour. Up to NUMBERED_SIDE cells a side every number is printed in big cells; a bigger
+    grid would be too dense for them, so it shows small cells and the numbers on hover."""
+    small = side <= NUMBERED_SIDE
+    return number_grid_chart(picture.small[:, :, channel], lang, colours=picture.small, show_numbers=small,
+                             cell=30 if small else 14)
 
 
 # Confusion matrix colours: an empty cell (no test digit landed there) is plain white, so only what

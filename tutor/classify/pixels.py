@@ -24,6 +24,7 @@ TRAIN_SIZES: tuple[int, ...] = (10, 25, 50, 100, 200, 400, 800, 1397)
 NEIGHBOURS = 3  # a new digit gets the label most of its 3 most similar training digits have
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # "a small image": a few megabytes
+MAX_UPLOAD_MB = MAX_UPLOAD_BYTES // (1024 * 1024)  # the same limit as the uploader and its message say it
 MAX_UPLOAD_PIXELS = 40_000_000  # refuse images whose header claims more (decompression bombs)
 ACCEPTED_FORMATS = ("PNG", "JPEG")
 SMALL_SIDES: tuple[int, ...] = (8, 16, 32)  # sizes the learner can shrink an upload to

@@ -98,11 +98,21 @@ class SentimentResult:
     contributions: tuple[WordContribution, ...]
 
     @property
+    def confidence(self) -> float:
+        """How sure the model is of its answer: the probability of the label it gave (0.5 to 1)."""
+        return self.probability_positive if self.label == "pos" else 1 - self.probability_positive
+
+    @property
     def unknown_share(self) -> float:
         """Share of the sentence's words the model has never seen."""
         if not self.contributions:
             return 0.0
         return sum(not c.known for c in self.contributions) / len(self.contributions)
+
+    @property
+    def mostly_unknown(self) -> bool:
+        """At least half the sentence's words are new to the model: its answer is mostly a guess."""
+        return self.unknown_share >= 0.5
 
 
 def score_sentence(model: SentimentModel, text: str) -> SentimentResult | None:

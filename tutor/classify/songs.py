@@ -111,6 +111,29 @@ def curved_songs(n: int = 120, seed: int = DEFAULT_SEED) -> pd.DataFrame:
     return pd.DataFrame({"tempo": tempo.astype(float), "energy": energy, "genre": genre})
 
 
+# The page's data-set buttons, in the order shown: each makes a new table from the last valid one.
+DATA_ACTIONS: tuple[str, ...] = ("noise", "more", "third", "curved", "reset")
+
+
+def change_songs(action: str, table: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """The table a data-set button (one of DATA_ACTIONS) makes from the last valid `table`.
+
+    The page passes a new seed on every press, so pressing "more songs" twice adds two different
+    batches and "noise" twice jitters twice.
+    """
+    if action == "noise":  # messier: every song's numbers jittered, a few labels wrong
+        return add_noise(table, seed)
+    if action == "more":  # 20 more songs of the genres already there
+        return add_more_songs(table, 20, seed)
+    if action == "third":  # 10 K-pop songs: three classes
+        return add_third_genre(table, 10, seed)
+    if action == "curved":  # a new set of 60 songs that no straight line separates
+        return curved_songs(60, seed)
+    if action == "reset":  # the 20 songs the panel starts with
+        return make_songs()
+    raise ValueError(f"unknown data-set action {action!r}")
+
+
 # ---------------------------------------------------------------------------------------------
 # Validation of a table the learner edited
 # ---------------------------------------------------------------------------------------------
@@ -361,6 +384,20 @@ class SongFit:
     n_test: int
 
 
+# Training accuracy this far above test accuracy (15 percentage points) means the model learned
+# its training songs, noise and all, rather than the pattern: the page calls that overfitting.
+OVERFIT_GAP = 0.15
+
+
+def overfitting_gap(fit: SongFit) -> float | None:
+    """How far training accuracy beats test accuracy when the gap says "overfitting", else None
+    (also None when no songs were held back: without a test there is nothing to compare)."""
+    if fit.test_accuracy is None:
+        return None
+    gap = fit.train_accuracy - fit.test_accuracy
+    return gap if gap >= OVERFIT_GAP else None
+
+
 def _small_math() -> threadpool_limits:
     """One BLAS thread: these models are tiny, and splitting their maths over threads costs more
     than it saves (about 3× slower on a busy 2-core machine)."""
@@ -444,12 +481,25 @@ def line_distance(model: Pipeline, tempo: float, energy: float) -> float | None:
     return score / float(np.linalg.norm(last.coef_[0]))
 
 
+def side_of_line(genres: tuple[str, ...], distance: float) -> str:
+    """The genre on a song's side of the two-genre line: a positive distance is the second genre's side."""
+    return genres[1] if distance > 0 else genres[0]
+
+
 def predict_song(model: Pipeline, tempo: float, energy: float) -> SongPrediction:
     """Genre, probability of each genre, and (for a line) distance from it, for one new song."""
     proba = class_probabilities(model, np.array([[tempo, energy]], dtype=float))[0]
     classes = [str(c) for c in model.classes_]
     probabilities = {c: float(p) for c, p in zip(classes, proba, strict=True)}
     return SongPrediction(classes[int(proba.argmax())], probabilities, line_distance(model, tempo, energy))
+
+
+def confidence_curve(model: Pipeline, farthest: float = 3.0, steps: int = 61) -> tuple[np.ndarray, np.ndarray] | None:
+    """(distances from 0 to `farthest`, the confidence at each) for the confidence-by-distance chart;
+    None when the model is not a two-genre line."""
+    distances = np.linspace(0, farthest, steps)
+    confidence = confidence_by_distance(model, distances)
+    return None if confidence is None else (distances, confidence)
 
 
 def confidence_by_distance(model: Pipeline, distances: np.ndarray) -> np.ndarray | None:

@@ -1,21 +1,20 @@
 """Running a prompt on the model and grading it: the plain logic behind the Prompting page.
 
-The page keeps every attempt in st.session_state as the plain dicts made here, so a rerun or a
-page switch loses nothing and nothing here needs Streamlit.
+What the page keeps between reruns (attempts, runs, tip outputs) is in tutor.prompting.session;
+nothing here needs Streamlit.
 """
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Protocol
 
 from tutor.llm.base import Engine, close_stream
 from tutor.prompting.exercises import Exercise, Tip
-from tutor.prompting.rubric import normalize, review_prompt
+from tutor.prompting.rubric import CHECKS, CheckResult, normalize, review_prompt
 from tutor.prompting.rules import RuleResult, check_output
-
-HINT_COUNT = 3
+from tutor.prompting.session import TipResult
 
 
 def input_problem(prompt: object, max_chars: int) -> str | None:
@@ -55,22 +54,28 @@ def stream_prompt(
     )
 
 
-def recorded(stream: Iterator[str], record: dict[str, Any], stop: threading.Event) -> Iterator[str]:
-    """Pass the model's pieces through while saving them in record["text"].
+class Recording(Protocol):
+    """Where a streamed answer is saved: session.Output (a tip card) or session.Run (an exercise)."""
 
-    record["done"] becomes True only when the model finished: an answer cut by the engine's time
+    text: str
+    done: bool
+
+
+def recorded(stream: Iterator[str], record: Recording, stop: threading.Event) -> Iterator[str]:
+    """Pass the model's pieces through while saving them in record.text.
+
+    record.done becomes True only when the model finished: an answer cut by the engine's time
     limit raises EngineError("timeout") after its pieces and stays not done, like a stopped one.
     If the page stops reading early (the Stop button, a page switch), the page closes this
     generator (contextlib.closing), and `stop` and the stream's own close() tell the engine to end
     at once; what arrived so far stays in the record.
     """
-    record.setdefault("text", "")
-    record["done"] = False
+    record.done = False
     try:
         for piece in stream:
-            record["text"] += piece
+            record.text += piece
             yield piece
-        record["done"] = True
+        record.done = True
     finally:
         stop.set()
         close_stream(stream)
@@ -98,48 +103,50 @@ class DemoVerdict:
     failed: list[tuple[str, RuleResult]]  # (side, the rule it failed), in order
 
 
-def judge_demo(tip: Tip, outputs: dict[str, list[dict[str, Any]]]) -> DemoVerdict | None:
-    """Check a tip's live outputs (run records, as the page keeps them) against its expect_* rules.
+def judge_demo(tip: Tip, result: TipResult | None) -> DemoVerdict | None:
+    """Check a tip's live outputs (its last run, as the page keeps it) against its expect_* rules.
 
-    None when the tip has no rules, or when a side has not finished every run (a stopped or failed
-    run proves nothing either way).
+    None when the tip has no rules, when it has not run, or when a side has not finished every run
+    (a stopped or failed run proves nothing either way).
     """
-    sides = {"before": tip.expect_before, "after": tip.expect_after}
-    if not any(sides.values()):
+    if not (tip.expect_before or tip.expect_after):
         return None
+    result = result or TipResult()
+    sides = (("before", tip.before.runs, tip.expect_before, result.before),
+             ("after", tip.after.runs, tip.expect_after, result.after))
     failed: list[tuple[str, RuleResult]] = []
-    for side, rules in sides.items():
+    for side, runs, rules, outputs in sides:
         if not rules:
             continue
-        records = outputs.get(side) or []
-        runs = tip.before.runs if side == "before" else tip.after.runs
-        if len(records) < runs or not all(r.get("done") and not r.get("error") for r in records):
+        if len(outputs) < runs or not all(o.done and not o.error for o in outputs):
             return None
-        for record in records:
-            failed += [(side, r) for r in check_output(record.get("text", ""), list(rules)) if not r.passed]
+        for output in outputs:
+            failed += [(side, r) for r in check_output(output.text, list(rules)) if not r.passed]
     return DemoVerdict(worked=not failed, failed=failed)
 
 
-def new_attempt() -> dict[str, Any]:
-    """The session record of one exercise: the prompt being written, hints, model answer, runs."""
-    return {"text": "", "hints": 0, "answer_shown": False, "runs": [], "passed": False}
+@dataclass(frozen=True)
+class Feedback:
+    """The rubric's verdict on a prompt, split the way the page shows it: the checks this exercise
+    needs first, then the others (each CheckResult says whether it is met, why, and what to add)."""
+
+    needed: list[CheckResult]
+    others: list[CheckResult]
+
+    @property
+    def needed_met(self) -> int:
+        """How many of the needed checks the prompt already meets."""
+        return sum(r.passed for r in self.needed)
 
 
-def start_run(attempt: dict[str, Any], prompt: str) -> dict[str, Any]:
-    """File a new run under its exercise before the model starts, so a Stop or a page switch keeps
-    what arrived; it counts as a pass only once finish_run grades a complete answer."""
-    run = {"prompt": prompt, "text": "", "done": False, "passed": False, "stopped": True, "results": []}
-    attempt["runs"].append(run)
-    return run
-
-
-def finish_run(attempt: dict[str, Any], run: dict[str, Any], verdict: Verdict) -> dict[str, Any]:
-    """Record the grade of a run whose answer arrived in full (run["done"]); a stopped run stays ungraded."""
-    run["stopped"] = not run.get("done")
-    run["results"] = [(r.reason, r.passed, dict(r.detail)) for r in verdict.results]
-    run["passed"] = verdict.passed and not run["stopped"]
-    attempt["passed"] = bool(attempt.get("passed")) or run["passed"]
-    return run
+def rubric_feedback(prompt: str, exercise: Exercise) -> Feedback | None:
+    """Every rubric check on the prompt, needed ones (exercise.needs) first, each group in CHECKS
+    order; None for an empty prompt (nothing to review yet)."""
+    if not prompt.strip():
+        return None
+    results = {r.check: r for r in review_prompt(prompt, exercise.passages)}
+    return Feedback(needed=[results[c] for c in CHECKS if c in exercise.needs],
+                    others=[results[c] for c in CHECKS if c not in exercise.needs])
 
 
 def hints_already_done(exercise: Exercise, prompt: str) -> tuple[bool, ...]:
@@ -148,8 +155,3 @@ def hints_already_done(exercise: Exercise, prompt: str) -> tuple[bool, ...]:
     results = {r.check: r.passed for r in review_prompt(prompt, exercise.passages)} if prompt.strip() else {}
     return tuple(bool(check) and results.get(check, False) for check in exercise.hint_checks)
 
-
-def reveal_next_hint(attempt: dict[str, Any]) -> int:
-    """Unlock the next hint (1 -> 2 -> 3, never past 3); returns how many are now shown."""
-    attempt["hints"] = min(HINT_COUNT, int(attempt.get("hints", 0)) + 1)
-    return attempt["hints"]

@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from tutor import lab  # noqa: E402
-from tutor.lab_charts import probability_chart  # noqa: E402
+from tutor.lab import generation, reshaping, tokenizer  # noqa: E402
+from tutor.lab.charts import probability_chart  # noqa: E402
 from tutor.lessons import course  # noqa: E402
 
 CLICK_TARGET_MS = 250.0
@@ -31,9 +31,9 @@ TOKENIZER_TARGET_S = 2.0
 START = "The cat sat on the mat. Then the cat"
 
 
-def chart_spec(shaped: lab.Reshaped) -> dict:
+def chart_spec(shaped: reshaping.Reshaped) -> dict:
     """What the page draws after a click: the raw and the reshaped chart."""
-    bars = lab.chart_bars(shaped)
+    bars = reshaping.chart_bars(shaped)
     labels = dict(axis_label="probability", rest_label="everything else", kept_label="kept", cut_label="cut off")
     raw = probability_chart(bars, reshaped=False, title="raw", **labels).to_dict()
     reshaped = probability_chart(bars, reshaped=True, title="reshaped", **labels).to_dict()
@@ -46,26 +46,26 @@ def click_times(engine, steps: int, *, reuse_cache: bool) -> dict[str, list[floa
     Returns the total per click and its two parts: the engine step and everything after it
     (reshaping, choosing, building both chart specs).
     """
-    state = lab.Continuation(START)
-    settings = dict(temperature=0.8, top_k=lab.POOL_SIZE, top_p=0.95)
+    state = generation.Continuation(START)
+    settings = dict(temperature=0.8, top_k=reshaping.POOL_SIZE, top_p=0.95)
 
     def ask(text: str):
         if not reuse_cache and hasattr(engine, "forget_cache"):
             engine.forget_cache()  # dropping the engine's prefix cache forces a full prefill
-        return engine.next_token_distribution(text, temperature=1.0, top_k=lab.POOL_SIZE, top_p=1.0)
+        return engine.next_token_distribution(text, temperature=1.0, top_k=reshaping.POOL_SIZE, top_p=1.0)
 
-    shaped = lab.reshape(ask(state.text), **settings)  # what is on screen before the first click
+    shaped = reshaping.reshape(ask(state.text), **settings)  # what is on screen before the first click
     times: dict[str, list[float]] = {"total": [], "engine": [], "lab_and_chart": []}
     for _ in range(steps):
         started = time.perf_counter()
-        picked = lab.choose(shaped, "greedy")
+        picked = generation.choose(shaped, "greedy")
         if picked is None:
             break
-        state = lab.append_step(state, lab.step_from(picked, "greedy"))
+        state = generation.append_step(state, generation.step_from(picked, "greedy"))
         asked = time.perf_counter()
         dist = ask(state.text)
         answered = time.perf_counter()
-        shaped = lab.reshape(dist, **settings)
+        shaped = reshaping.reshape(dist, **settings)
         chart_spec(shaped)
         done = time.perf_counter()
         times["total"].append((done - started) * 1000)
@@ -89,11 +89,11 @@ def chart_only_ms(repeats: int = 20) -> float:
     dist_choices = []
     from tutor.llm.base import NextTokenDistribution, TokenChoice
 
-    for i in range(lab.POOL_SIZE):
+    for i in range(reshaping.POOL_SIZE):
         p = 0.5 / (i + 1) ** 1.5
         dist_choices.append(TokenChoice(f" tok{i}", i, p, p, True))
-    shaped = lab.reshape(
-        NextTokenDistribution(dist_choices, 0.0, 0.2, 151_000, 10), temperature=0.8, top_k=lab.POOL_SIZE, top_p=0.95
+    shaped = reshaping.reshape(
+        NextTokenDistribution(dist_choices, 0.0, 0.2, 151_000, 10), temperature=0.8, top_k=reshaping.POOL_SIZE, top_p=0.95
     )
     chart_spec(shaped)  # warm-up: Altair loads its schema once
     times = []
@@ -106,12 +106,12 @@ def chart_only_ms(repeats: int = 20) -> float:
 
 def tokenizer_seconds(model_type: str, size: int, repeats: int = 3) -> dict:
     lessons = [x for code in ("en", "ko") for x in course().in_language(code)]
-    sentences = lab.course_sentences(lessons)
+    sentences = tokenizer.course_sentences(lessons)
     times = []
     built = None
     for _ in range(repeats):
         started = time.perf_counter()
-        built = lab.train_tokenizer(sentences, size, model_type)
+        built = tokenizer.train_tokenizer(sentences, size, model_type)
         times.append(time.perf_counter() - started)
     return {
         "model_type": model_type,

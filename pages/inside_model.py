@@ -244,7 +244,7 @@ def lens_view() -> None:
 @st.fragment
 def lens_panel(inside: InsideModel, text: str) -> None:
     from tutor.inside.charts import answer_by_layer, compact_runs, table_height
-    from tutor.lab import visible_token
+    from tutor.lab.tokens import visible_token
 
     def shown(token: str) -> str:
         return compact_runs(visible_token(token))
@@ -288,7 +288,7 @@ def map_view() -> None:
 
 @st.fragment
 def neighbours_panel(inside: InsideModel) -> None:
-    from tutor.lab import visible_token
+    from tutor.lab.tokens import visible_token
 
     left, right = st.columns([3, 1])
     left.text_input(t("inside.map.word", lang), max_chars=200, help=t("inside.map.word_help", lang),

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from tutor import lab
 from tutor.i18n import LANGUAGES, t, t_list
+from tutor.lab import context, generation, reshaping, tokenizer, tokens
 from tutor.lessons import course
 from tutor.llm.base import EngineError
 
@@ -22,7 +22,7 @@ def texts(at) -> str:
     return "\n".join(str(p) for p in parts)
 
 
-def lab_state(at) -> lab.Continuation:
+def lab_state(at) -> generation.Continuation:
     return at.session_state["lab_state"]
 
 
@@ -45,7 +45,7 @@ def test_predict_draws_the_bar_chart_and_the_vocabulary_size(open_page, fake_eng
     # The page asked the model once, for the raw pool of candidates of the start text.
     asks = [c for c in fake_engine.calls if c["kind"] == "next"]
     assert asks and asks[-1]["text"] == t_list("lab.examples", "en")[0]
-    assert asks[-1]["top_k"] == lab.POOL_SIZE and asks[-1]["temperature"] == 1.0
+    assert asks[-1]["top_k"] == reshaping.POOL_SIZE and asks[-1]["temperature"] == 1.0
 
 
 def test_choosing_an_example_replaces_the_text(open_page, fake_engine):
@@ -72,9 +72,9 @@ def test_very_long_text_is_cut_to_the_lab_context_with_a_notice(open_page, fake_
     long_text = "word " * 5000  # the fake counts 4 characters per token: 6,250 tokens
     at.text_area(key="_lab_text_w").set_value(long_text.strip()).run()
     assert not at.exception
-    assert any(f"{lab.LAB_MAX_CONTEXT:,}" in w.value for w in at.warning), "a notice about the cut"
+    assert any(f"{context.LAB_MAX_CONTEXT:,}" in w.value for w in at.warning), "a notice about the cut"
     last = [c for c in fake_engine.calls if c["kind"] == "next"][-1]
-    assert fake_engine.count_tokens(last["text"]) <= lab.LAB_MAX_CONTEXT
+    assert fake_engine.count_tokens(last["text"]) <= context.LAB_MAX_CONTEXT
 
 
 def test_emoji_and_control_characters_do_not_break_the_page(open_page, fake_engine):
@@ -106,7 +106,7 @@ def test_drawing_with_the_same_seed_gives_the_same_token(open_page, fake_engine)
     first = at.session_state["lab_drawn"]
     at.button(key="lab_draw").click().run()
     assert at.session_state["lab_drawn"] == first
-    assert any(lab.visible_token(first[0]) in s.value for s in at.success)
+    assert any(tokens.visible_token(first[0]) in s.value for s in at.success)
 
 
 def test_greedy_appends_the_top_token_and_undo_removes_it(open_page, fake_engine):
@@ -171,7 +171,7 @@ def test_editing_the_text_starts_a_new_continuation(open_page, fake_engine):
     at = open_lab(open_page, "continue")
     at.button(key="lab_greedy").click().run()
     at.text_area(key="_lab_text_w").set_value("Once upon a time").run()
-    assert lab_state(at) == lab.Continuation(start="Once upon a time")
+    assert lab_state(at) == generation.Continuation(start="Once upon a time")
 
 
 def test_tokens_lists_pieces_and_compares_korean_with_english(open_page, fake_engine):
@@ -203,21 +203,21 @@ def test_build_a_tokenizer_splits_the_sentence_and_compares_with_the_real_model(
     at = open_lab(open_page, "tokenizer")
     assert not at.exception
     table = at.table[0].value
-    assert len(table) == len(lab.VOCAB_LADDER) + 1  # ladder + the real model's tokenizer
+    assert len(table) == len(tokenizer.VOCAB_LADDER) + 1  # ladder + the real model's tokenizer
     assert fake_engine.name in table.iloc[-1, 0]
-    counts = list(table.iloc[: len(lab.VOCAB_LADDER), 1])
+    counts = list(table.iloc[: len(tokenizer.VOCAB_LADDER), 1])
     assert counts[0] > counts[-1], "a bigger vocabulary splits the sentence into fewer pieces"
 
 
 def test_build_a_tokenizer_at_the_largest_size_with_unigram_explains_the_shrink(open_page, fake_engine):
     at = open_lab(open_page, "tokenizer")
     at.radio(key="_lab_tok_type_w").set_value("unigram").run()
-    at.slider(key="_lab_tok_size_w").set_value(lab.MAX_VOCAB).run()
+    at.slider(key="_lab_tok_size_w").set_value(tokenizer.MAX_VOCAB).run()
     assert not at.exception
-    assert at.session_state["lab_tok_size"] == lab.MAX_VOCAB
-    built = lab.train_tokenizer(
-        lab.course_sentences([x for code in ("en", "ko") for x in course().in_language(code)]),
-        lab.MAX_VOCAB,
+    assert at.session_state["lab_tok_size"] == tokenizer.MAX_VOCAB
+    built = tokenizer.train_tokenizer(
+        tokenizer.course_sentences([x for code in ("en", "ko") for x in course().in_language(code)]),
+        tokenizer.MAX_VOCAB,
         "unigram",
     )
     if built.shrunk:
@@ -235,7 +235,7 @@ def test_build_a_tokenizer_works_without_the_model(open_page, monkeypatch):
     try:
         at = open_lab(open_page, "tokenizer")
         assert not at.exception
-        assert len(at.table[0].value) == len(lab.VOCAB_LADDER)
+        assert len(at.table[0].value) == len(tokenizer.VOCAB_LADDER)
         at = open_lab(open_page, "predict")
         assert not at.exception
         assert at.error and t("lab.no_model", "en") in texts(at)
@@ -371,8 +371,8 @@ def test_with_no_text_the_lab_says_it_read_only_the_chat_template_and_shows_it(o
     at = open_lab(open_page, "predict", lang)
     at.text_area(key="_lab_text_w").set_value("").run()
     assert not at.exception
-    template = fake_engine.apply_chat_template(lab.start_of_message_messages())
-    read = fake_engine.next_token_distribution(template, top_k=lab.POOL_SIZE).context_tokens
+    template = fake_engine.apply_chat_template(context.start_of_message_messages())
+    read = fake_engine.next_token_distribution(template, top_k=reshaping.POOL_SIZE).context_tokens
     captions = [c.value for c in at.caption]
     assert t("lab.vocab_line_no_text", lang, vocab=fake_engine.vocab_size, context=read) in captions
     assert t("lab.vocab_line", lang, vocab=fake_engine.vocab_size, context=read) not in captions  # "of your text"
@@ -385,7 +385,7 @@ def test_one_token_left_after_top_k_reads_as_one(open_page, fake_engine, lang):
     at = open_lab(open_page, "controls", lang)
     at.slider(key="_lab_top_k_w").set_value(1).run()
     assert not at.exception
-    pool = len(lab.reshape(fake_engine.next_token_distribution("x", top_k=lab.POOL_SIZE), temperature=1.0,
+    pool = len(reshaping.reshape(fake_engine.next_token_distribution("x", top_k=reshaping.POOL_SIZE), temperature=1.0,
                            top_k=1, top_p=1.0).candidates)
     line = t("lab.controls.pool_line", lang, kept=1, pool=pool)
     assert line in [c.value for c in at.caption]
@@ -412,12 +412,12 @@ def test_where_the_tokenizer_ladder_rises_the_page_says_why(open_page, fake_engi
     at = open_lab(open_page, "tokenizer", lang)
     assert not at.exception
     sentence = t("lab.tokenizer.default", lang)
-    text = lab.course_sentences([x for code in ("en", "ko") for x in course().in_language(code)])
-    rungs = [(size, lab.train_tokenizer(text, size, "bpe").pieces(sentence)) for size in lab.VOCAB_LADDER]
-    rises = lab.ladder_rises(rungs)
+    text = tokenizer.course_sentences([x for code in ("en", "ko") for x in course().in_language(code)])
+    rungs = [(size, tokenizer.train_tokenizer(text, size, "bpe").pieces(sentence)) for size in tokenizer.VOCAB_LADDER]
+    rises = tokenizer.ladder_rises(rungs)
     assert rises, "the default sentence shows the rise this note explains"
     table = at.table[0].value
-    assert list(table.iloc[: len(lab.VOCAB_LADDER), 1]) == [len(pieces) for _, pieces in rungs]
+    assert list(table.iloc[: len(tokenizer.VOCAB_LADDER), 1]) == [len(pieces) for _, pieces in rungs]
     captions = [c.value for c in at.caption]
     for rise in rises:
         why = "unknown_runs" if rise.unknown_runs else "retrained"
@@ -425,7 +425,7 @@ def test_where_the_tokenizer_ladder_rises_the_page_says_why(open_page, fake_engi
         assert t(f"lab.tokenizer.rise_{why}.what", lang, smaller=rise.smaller, larger=rise.larger,
                  before=rise.before, after=rise.after, runs=runs) in captions
     # The ⁇ says which characters it stands for, so the table itself shows the run being split.
-    assert any(f"{lab.UNKNOWN_PIECE}(" in split for split in table.iloc[:, 2])
+    assert any(f"{tokenizer.UNKNOWN_PIECE}(" in split for split in table.iloc[:, 2])
 
 
 @pytest.mark.parametrize("section, widget, kind, value", [

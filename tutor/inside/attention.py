@@ -23,7 +23,7 @@ import torch
 
 from tutor.inside.model import InsideModel
 from tutor.inside.reading import Reading, read_text
-from tutor.lab import visible_token
+from tutor.lab.tokens import visible_token
 
 
 @dataclass(frozen=True)

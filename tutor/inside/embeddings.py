@@ -16,7 +16,7 @@ import torch
 
 from tutor.inside.lens import token_label
 from tutor.inside.model import MAX_TOKENS, InsideModel, TextRefused
-from tutor.lab import clean_text
+from tutor.lab.context import clean_text
 
 MAX_WORDS = 24  # on the 2-D map
 REFINED = 400  # candidates whose similarity is recomputed exactly (bf16 is off by about ±0.004)

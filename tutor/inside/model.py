@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from tutor.config import Settings, load_settings
-from tutor.lab import clean_text
+from tutor.lab.context import clean_text
 from tutor.llm.base import EngineError, TokenPiece, readable_pieces
 
 Progress = Callable[[float, str], None]  # (fraction done, stage), stages as in tutor.llm.loading

@@ -3,12 +3,14 @@ continued text coloured by probability and the token chips (escaped HTML strings
 from __future__ import annotations
 
 import html
+import math
 
 import altair as alt
 
-from tutor import lab
 from tutor.i18n import t
-from tutor.lab import Bar
+from tutor.lab.generation import Continuation
+from tutor.lab.reshaping import Bar
+from tutor.lab.tokens import PieceRow, visible_token
 
 KEPT_COLOUR = "#4c78a8"
 CUT_COLOUR = "#d0d4da"  # greyed out: removed by top-k / top-p, never drawn
@@ -68,7 +70,14 @@ def probability_chart(
     return (bars_layer + labels_layer).properties(height=alt.Step(22))
 
 
-def continuation_html(state: lab.Continuation, lang: str) -> str:
+def probability_colour(prob: float) -> str:
+    """A background colour for a token: red for unlikely, yellow for so-so, green for likely."""
+    prob = min(max(prob if math.isfinite(prob) else 0.0, 0.0), 1.0)
+    hue = round(120 * prob)  # 0 = red … 120 = green
+    return f"hsl({hue}, 75%, 82%)"
+
+
+def continuation_html(state: Continuation, lang: str) -> str:
     """The start in plain text, then each added token on a background coloured by its probability,
     with its probability and how it was chosen on hover. Every token is escaped: the model can
     write "<script>" as well as anyone."""
@@ -76,16 +85,16 @@ def continuation_html(state: lab.Continuation, lang: str) -> str:
     for step in state.steps:
         tip = t("lab.continue.tooltip", lang, prob=percent(step.raw_prob), how=t(f"lab.continue.how_{step.how}", lang))
         if step.piece:
-            tip += " " + t("lab.continue.tooltip_piece", lang, piece=lab.visible_token(step.piece))
+            tip += " " + t("lab.continue.tooltip_piece", lang, piece=visible_token(step.piece))
         parts.append(
-            f'<span style="background:{lab.probability_colour(step.raw_prob)};border-radius:3px" '
+            f'<span style="background:{probability_colour(step.raw_prob)};border-radius:3px" '
             f'title="{html.escape(tip)}">{html.escape(step.token)}</span>'
         )
     body = "".join(parts).replace("\n", "<br>")
     return f'<div style="font-size:1.1rem;line-height:1.9;white-space:pre-wrap">{body}</div>'
 
 
-def piece_chips_html(rows: list[lab.PieceRow]) -> str:
+def piece_chips_html(rows: list[PieceRow]) -> str:
     """Each piece in a box with its id(s) under it; a piece made of several byte tokens shows how
     many. Pieces are escaped."""
     chips = []

@@ -43,6 +43,13 @@ W_ASKED = 0.4
 QUOTE_BEFORE = 1
 QUOTE_AFTER = 3
 MAX_QUOTE_CHARS = 500
+# When the picker is unsure (the best sentence of the same section outside that window scores
+# within RUNNER_UP_MARGIN of the best), that sentence is quoted too, after an ellipsis, up to
+# MAX_QUOTE_CHARS_UNSURE in all: a quote holding both of the likely answers states the answer more
+# often than a confident pick of one. On the tuning half it raised answers stating the key fact
+# from 78% to 80% (en) and 80% to 85% (ko); margins 0.05-0.3 were tried.
+RUNNER_UP_MARGIN = 0.2
+MAX_QUOTE_CHARS_UNSURE = 650
 
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _SKIP_BLOCK = re.compile(r"^\s*(?:\||```|\[\[|#|<)")
@@ -153,7 +160,12 @@ def pick_quote(question: str, hits: list[Hit] | tuple[Hit, ...], lang: str, *, s
         key=lambda x: (-x[0], x[1]),
     )
     score, _, best = scored[0]
-    text = " ".join(c.markdown for c in _window(best, [c for c in candidates if c.hit is best.hit]))
+    window = _window(best, [c for c in candidates if c.hit is best.hit])
+    text = " ".join(c.markdown for c in window)
+    runner_up = next((c for _, _, c in scored[1:] if c.hit is best.hit and c not in window), None)
+    near = runner_up is not None and _score(question, asked, runner_up, best_section) >= score - RUNNER_UP_MARGIN
+    if near and len(text) + len(runner_up.markdown) <= MAX_QUOTE_CHARS_UNSURE:
+        text = f"{text} … {runner_up.markdown}" if runner_up.position > best.position else f"{runner_up.markdown} … {text}"
     p = best.hit.passage
     return Quote(text=text, lesson=p.lesson, section=p.section, lesson_title=p.lesson_title,
                  section_title=p.title, score=score)

@@ -28,7 +28,7 @@ import numpy as np
 import sklearn
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from tutor.chat.asked import AskedGroup, asked_groups
+from tutor.chat.asked import AskedGroup, asked_groups, sentence_groups
 from tutor.chat.terms import (  # noqa: F401 - re-exported: the word tools retrieval is built on
     STOP_WORDS,
     Speller,
@@ -73,6 +73,7 @@ _BACK_REFERENCES = frozenset(
 )
 _SHORT_FOLLOW_UP_WORDS = 4  # a message this short is read together with the one before it
 _CANDIDATES = 40  # passages (by similarity) whose key-word coverage is checked
+_ASKED_CANDIDATES = 80  # asked questions (by similarity) whose answer sentences are credited
 
 @dataclass(frozen=True)
 class Passage:
@@ -102,14 +103,23 @@ class Hit:
     coverage: float = 1.0
     # Added when the question names a course concept this section teaches (see `Concept`).
     bonus: float = 0.0
-    # How closely the question matches one a learner would ask of this section (tutor/chat/asked.py),
-    # and the section's sentence that answers that one ("" when no asked question matched).
-    asked: float = 0.0
-    answer: str = ""
+    # The section's sentences that answer questions learners ask (tutor/chat/asked.py), each with
+    # how closely the question matches the best of the questions it answers, best first.
+    answers: tuple[tuple[str, float], ...] = ()
 
     @property
     def score(self) -> float:
         return round(self.similarity * self.coverage + self.bonus, 4)
+
+    @property
+    def asked(self) -> float:
+        """How closely the question matches the asked question it matches best (0 when none)."""
+        return self.answers[0][1] if self.answers else 0.0
+
+    @property
+    def answer(self) -> str:
+        """The sentence that answers that best-matching asked question ("" when none)."""
+        return self.answers[0][0] if self.answers else ""
 
     @property
     def lesson(self) -> str:
@@ -222,7 +232,8 @@ class SectionIndex:
     """TF-IDF vectors of every passage, and a search over them."""
 
     def __init__(self, passages: list[Passage], concepts: list[Concept] | None = None,
-                 asked: tuple[AskedGroup, ...] | list[AskedGroup] = ()) -> None:
+                 asked: tuple[AskedGroup, ...] | list[AskedGroup] = (),
+                 sentence_asked: tuple[AskedGroup, ...] | list[AskedGroup] = ()) -> None:
         if not passages:
             raise ValueError("no lesson sections to index")
         self.passages = passages
@@ -248,7 +259,9 @@ class SectionIndex:
             self.rows.setdefault((p.lesson, p.section), {})[p.lang] = row
         self.concepts = [c for c in (concepts or []) if (c.lesson, c.section) in self.rows
                          and self._share_naming(c) <= COMMON_CONCEPT]
-        # One row per asked question, in the same two views as the passages.
+        # One row per asked question, in the same two views as the passages: the section's own
+        # (they joined its words above) and those that only help choose a sentence.
+        self.asked += [g for g in sentence_asked if (g.lang, g.lesson, g.section) in sections]
         self.asked_of = [g for g in self.asked for _ in g.questions]  # row -> its group
         questions = [q for g in self.asked for q in g.questions]
         if questions:
@@ -274,22 +287,21 @@ class SectionIndex:
         with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
             return self.chars.transform([" ".join(key_words(query))]), self.words.transform([stems_of(query)])
 
-    def asked_similarities(self, query: str, vectors: tuple | None = None) -> dict[tuple[str, str, str], tuple[float, str]]:
-        """For each section with asked questions, (language, lesson, section) -> the best
-        question's similarity to `query` and the sentence that answers it. `vectors`: the
-        query's, when the caller has them already."""
+    def asked_similarities(self, query: str, vectors: tuple | None = None) -> dict[tuple[str, str, str], dict[str, float]]:
+        """For each section with asked questions, (language, lesson, section) -> each of its answer
+        sentences -> how similar `query` is to the best question that sentence answers. Only the
+        _ASKED_CANDIDATES most similar questions count. `vectors`: the query's, when the caller
+        has them already."""
         if not self.asked_of:
             return {}
         w_char, w_word = _WEIGHTS[question_language(query)]
         char_q, word_q = vectors or self._query_vectors(query)
         sims = (w_char * (char_q @ self.asked_chars_t).toarray().ravel()
                 + w_word * (word_q @ self.asked_words_t).toarray().ravel())
-        best: dict[tuple[str, str, str], tuple[float, str]] = {}
-        for row in np.argsort(-sims, kind="stable")[:_CANDIDATES]:
+        best: dict[tuple[str, str, str], dict[str, float]] = {}
+        for row in np.argsort(-sims, kind="stable")[:_ASKED_CANDIDATES]:
             g = self.asked_of[row]
-            key = (g.lang, g.lesson, g.section)
-            if key not in best:
-                best[key] = (round(float(sims[row]), 4), g.answer)
+            best.setdefault((g.lang, g.lesson, g.section), {}).setdefault(g.answer, round(float(sims[row]), 4))
         return best
 
     def similarities(self, query: str, vectors: tuple | None = None) -> np.ndarray:
@@ -332,13 +344,11 @@ class SectionIndex:
             if key in best:  # already met in a language that matched better
                 continue
             shown = self.passages[self.rows[key].get(lang, row)]
-            # The best asked question of this section, in the language shown (its answer is a
-            # sentence of the shown text) or, a little discounted, in the other one.
-            own = asked.get((shown.lang, *key), (0.0, ""))
-            other = max((v for k, v in asked.items() if k[1:] == key and k[0] != shown.lang), default=(0.0, ""))
-            match, answer = own if own[0] >= other[0] * _OTHER_LANGUAGE_FACTOR else (other[0] * _OTHER_LANGUAGE_FACTOR, "")
+            # The asked questions of this section in the language shown: their answers are
+            # sentences of the shown text.
+            answers = sorted(asked.get((shown.lang, *key), {}).items(), key=lambda a: -a[1])
             best[key] = Hit(shown, round(float(sims[row]), 4), round(self.coverage(stems, row), 4),
-                            bonuses.get(key, 0.0), match, answer)
+                            bonuses.get(key, 0.0), tuple(answers))
         hits = sorted(best.values(), key=lambda h: (-h.score, -h.similarity, h.passage.order, h.section))
         return hits[:k]
 
@@ -352,7 +362,8 @@ def section_index() -> SectionIndex:
     terms = [(t.term, t.lesson, t.section) for lang in source.lessons for t in glossary(lang)]
     passages = passages_of(source)
     asked = [g for lang in source.lessons for g in asked_groups(lang)]
-    return SectionIndex(passages, concepts_of(passages, terms), asked)
+    sentence_asked = [g for lang in source.lessons for g in sentence_groups(lang)]
+    return SectionIndex(passages, concepts_of(passages, terms), asked, sentence_asked)
 
 
 def is_follow_up(message: str) -> bool:

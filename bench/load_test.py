@@ -2,7 +2,7 @@
 
 Each simulated learner is a thread that does what the pages do, through the same functions:
 three tutor questions (tutor.chat.answer.plan_answer → start_answer → AnswerJob.follow, as the Tutor
-chat page does) and five next-token lab steps (tutor.lab.generate with the engine's
+chat page does) and five next-token lab steps (tutor.lab.generation.generate with the engine's
 next_token_distribution, as the lab's "greedy" button does). All learners start together, so
 their requests queue for the model.
 
@@ -37,8 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from tutor import lab  # noqa: E402
 from tutor.chat.answer import plan_answer, start_answer  # noqa: E402
+from tutor.lab import generation, reshaping  # noqa: E402
 from tutor.llm.base import Engine, EngineError  # noqa: E402
 
 QUESTIONS = {
@@ -97,15 +97,15 @@ def _ask(engine: Engine, question: str, lang: str, history: list[dict], answer_t
 
 
 def _lab_steps(engine: Engine, start: str, steps: int, tally: Tally) -> None:
-    state = lab.Continuation(start)
+    state = generation.Continuation(start)
 
     def distribution_for(text: str):
-        return engine.next_token_distribution(text, temperature=1.0, top_k=lab.POOL_SIZE, top_p=1.0)
+        return engine.next_token_distribution(text, temperature=1.0, top_k=reshaping.POOL_SIZE, top_p=1.0)
 
     for _ in range(steps):
         began = time.perf_counter()
-        state = lab.generate(state, distribution_for, how="greedy", count=1,
-                             temperature=1.0, top_k=lab.POOL_SIZE, top_p=1.0, seed=0)
+        state = generation.generate(state, distribution_for, how="greedy", count=1,
+                                    temperature=1.0, top_k=reshaping.POOL_SIZE, top_p=1.0, seed=0)
         tally.add(step_s=time.perf_counter() - began)
 
 

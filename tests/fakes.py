@@ -46,6 +46,7 @@ class FakeEngine:
     name = "fake-model"
     vocab_size = 1000
     context_window = 2048
+    runtime = ""  # says nothing about what computes, like a model server
 
     def __init__(self, reply: str = "Tokens are pieces of text that the model reads and writes.", delay_s: float = 0.0):
         self.reply = reply
@@ -56,6 +57,9 @@ class FakeEngine:
         self.error: Exception | None = None  # raised by the next stream, when set
         self.fail_after: int | None = None  # when set, streams raise EngineError after this many words
         self.waiting: list[QueueStatus] = []  # statuses the next stream reports before its turn
+
+    def queue_outlook(self) -> QueueStatus | None:
+        return None  # keeps no line: its streams script their own waits (`waiting`)
 
     def _next_reply(self) -> str:
         if self.error is not None:

@@ -66,12 +66,12 @@ def tiny_model(vocab_size: int, *, seed: int = 0, padded_vocab: int = 8) -> Qwen
 
 
 def tiny_engine(**kwargs):
-    """A TransformersEngine over the tiny model (float32: exact comparisons in tests)."""
-    from tutor.llm.local import TransformersEngine
+    """A LocalEngine on PyTorch over the tiny model (float32: exact comparisons in tests)."""
+    from tutor.llm.backends.pytorch import pytorch_engine
 
     tokenizer = tiny_tokenizer()
     model = tiny_model(len(tokenizer))
-    return TransformersEngine(model, tokenizer, name="tiny", **kwargs)
+    return pytorch_engine(model, tokenizer, name="tiny", **kwargs)
 
 
 def write_tiny_gguf(model: Qwen2ForCausalLM, tokenizer: PreTrainedTokenizerFast, path) -> None:
@@ -142,4 +142,4 @@ def stall_on_pass(engine, which: int, seconds: float):
         if len(calls) == which:
             time.sleep(seconds)
 
-    return engine.model.register_forward_pre_hook(hook)
+    return engine.backend.model.register_forward_pre_hook(hook)

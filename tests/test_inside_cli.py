@@ -9,8 +9,8 @@ import tutor.__main__ as cli
 from tests.llm_tiny import tiny_model, tiny_tokenizer
 from tutor.config import Settings
 from tutor.inside import model as inside_model
+from tutor.llm.backends.pytorch import pytorch_engine
 from tutor.llm.base import EngineError
-from tutor.llm.local import TransformersEngine
 
 TEXT = "The cat sat on the mat."
 
@@ -56,7 +56,7 @@ def test_lens_json_has_one_entry_per_layer_and_its_last_top_token_is_next_tokens
     rows = run_json(capsys, "lens", TEXT, "--top-k", "3")
     assert [row["layer"] for row in rows] == list(range(with_inside.layer_count + 1))
     assert all(len(row["top"]) == 3 and set(row["top"][0]) == {"token", "prob"} for row in rows)
-    engine = TransformersEngine(with_inside.model, with_inside.tokenizer, name="tiny")
+    engine = pytorch_engine(with_inside.model, with_inside.tokenizer, name="tiny")
     from tutor.llm import loading
 
     monkeypatch.setattr(loading, "load_engine", lambda *args, **kwargs: engine)

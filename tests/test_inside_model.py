@@ -10,7 +10,7 @@ from tests.llm_tiny import tiny_model, tiny_tokenizer
 from tutor.inside import attention, embeddings, lens
 from tutor.inside.model import MAX_TOKENS, InsideRegistry, TextRefused, from_parts
 from tutor.inside.reading import read_text
-from tutor.llm.local import TransformersEngine
+from tutor.llm.backends.pytorch import pytorch_engine
 
 TEXT = "The cat sat on the mat because it was tired."
 KOREAN = "고양이가 매트 위에 앉았다. 강아지는 뛰었다."
@@ -118,7 +118,7 @@ def test_the_last_layer_of_the_lens_is_the_models_own_next_token_distribution(in
         logits = inside.model(input_ids=torch.tensor([reading.ids])).logits[0, -1, : inside.vocab_size]
     assert torch.allclose(probs[-1], torch.softmax(logits, dim=-1), atol=1e-6)
     # and the engine the lab uses, on the same weights, names the same favourite
-    engine = TransformersEngine(inside.model, inside.tokenizer, name="tiny")
+    engine = pytorch_engine(inside.model, inside.tokenizer, name="tiny")
     favourite = engine.next_token_distribution(TEXT, top_k=1).choices[0]
     found = lens.logit_lens(inside, TEXT, top_k=3)
     assert found.layers[-1].top[0].token == favourite.token == found.answer

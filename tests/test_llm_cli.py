@@ -115,7 +115,7 @@ def test_status_says_which_arithmetic_a_load_would_use(capsys, tmp_path, monkeyp
 
 
 def test_auto_computes_with_pytorch_when_llama_cpp_is_not_installed(monkeypatch):
-    import tutor.llm.llamacpp as llamacpp
+    import tutor.llm.backends.llamacpp as llamacpp
     from tutor.llm.catalog import resolve_source
     from tutor.llm.loading import compute_for
 

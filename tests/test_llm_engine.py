@@ -31,7 +31,7 @@ def no_eos(engine):
 def reference_logits(engine, ids: list[int]) -> torch.Tensor:
     """Plain forward pass with no cache: the ground truth for the last position's logits."""
     with torch.inference_mode():
-        out = engine.model(input_ids=torch.tensor([ids]))
+        out = engine.backend.model(input_ids=torch.tensor([ids]))
     return out.logits[0, -1, : engine.vocab_size].float()
 
 
@@ -94,7 +94,7 @@ def test_kv_reuse_after_one_more_token_feeds_one_token_and_matches_a_fresh_forwa
     extended_text = TEXT + engine._decode([ids[-1]])  # grows the text by exactly one token
     assert engine._encode(extended_text) == ids + [ids[-1]]
     seen: list[int] = []
-    handle = engine.model.register_forward_pre_hook(
+    handle = engine.backend.model.register_forward_pre_hook(
         lambda module, args, kwargs: seen.append(kwargs["input_ids"].shape[1]), with_kwargs=True
     )
     try:
@@ -120,7 +120,7 @@ def test_editing_the_text_backwards_recomputes_correctly(engine):
 def _tokens_read(engine):
     """Record how many tokens each forward pass of the model reads."""
     seen: list[int] = []
-    handle = engine.model.register_forward_pre_hook(
+    handle = engine.backend.model.register_forward_pre_hook(
         lambda module, args, kwargs: seen.append(kwargs["input_ids"].shape[1]), with_kwargs=True
     )
     return seen, handle
@@ -189,7 +189,7 @@ def _common(a: list[int], b: list[int]) -> int:
 def test_stop_event_ends_generation_within_a_few_tokens(no_eos):
     engine = no_eos
     steps: list[float] = []
-    handle = engine.model.register_forward_hook(lambda *args: steps.append(time.monotonic()))
+    handle = engine.backend.model.register_forward_hook(lambda *args: steps.append(time.monotonic()))
     stop = threading.Event()
     stream = engine.stream_completion(TEXT, max_new_tokens=200, temperature=1.0, stop=stop, seed=0)
     try:
@@ -215,7 +215,7 @@ def test_abandoned_stream_releases_the_model(no_eos):
 
 def test_max_new_tokens_bounds_the_answer(no_eos):
     calls: list[int] = []
-    handle = no_eos.model.register_forward_hook(lambda *args: calls.append(1))
+    handle = no_eos.backend.model.register_forward_hook(lambda *args: calls.append(1))
     try:
         stream = no_eos.stream_completion(TEXT, max_new_tokens=7, temperature=1.0, seed=1)
         "".join(stream)
@@ -246,7 +246,7 @@ def test_lock_serialises_concurrent_calls(no_eos):
         with guard:
             active[0] -= 1
 
-    hooks = [engine.model.register_forward_pre_hook(enter), engine.model.register_forward_hook(leave)]
+    hooks = [engine.backend.model.register_forward_pre_hook(enter), engine.backend.model.register_forward_hook(leave)]
     results: dict[str, object] = {}
 
     def chat(key):
@@ -336,7 +336,7 @@ def test_generation_failure_becomes_generation_failed(engine, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr(engine, "model", type("Broken", (), {"__call__": broken, "config": engine.model.config})())
+    monkeypatch.setattr(engine.backend, "model", type("Broken", (), {"__call__": broken, "config": engine.backend.model.config})())
     with pytest.raises(EngineError) as err:
         "".join(engine.stream_completion(TEXT, max_new_tokens=3))
     assert err.value.code == "generation_failed"
@@ -383,29 +383,29 @@ def prepared_tiny(tmp_path):
 
 
 def test_fp32_compute_matches_the_saved_bf16_weights_and_bad_modes_are_refused(prepared_tiny):
-    from tutor.llm.local import TransformersEngine
+    from tutor.llm.backends.pytorch import load_pytorch_engine
 
-    exact = TransformersEngine.from_folder(prepared_tiny, name="tiny", compute="bf16")
-    fp32 = TransformersEngine.from_folder(prepared_tiny, name="tiny", compute="fp32")
-    assert next(fp32.model.parameters()).dtype == torch.float32
+    exact = load_pytorch_engine(prepared_tiny, name="tiny", compute="bf16")
+    fp32 = load_pytorch_engine(prepared_tiny, name="tiny", compute="fp32")
+    assert next(fp32.backend.model.parameters()).dtype == torch.float32
     want = torch.softmax(exact.next_token_logits(TEXT), dim=0)
     got = torch.softmax(fp32.next_token_logits(TEXT), dim=0)
     assert (want - got).abs().max() < 0.02
     for bad in ("fp64", "int8"):
         with pytest.raises(EngineError) as err:
-            TransformersEngine.from_folder(prepared_tiny, name="tiny", compute=bad)
+            load_pytorch_engine(prepared_tiny, name="tiny", compute=bad)
         assert err.value.code == "bad_config"
 
 
 def test_mixed_compute_keeps_bf16_weights_and_gives_fp32_probabilities(prepared_tiny):
+    from tutor.llm.backends.pytorch import load_pytorch_engine
     from tutor.llm.compute import REFINED_CANDIDATES, Bf16Linear, RefinedOutputLayer
-    from tutor.llm.local import TransformersEngine
 
-    fp32 = TransformersEngine.from_folder(prepared_tiny, name="tiny", compute="fp32")
-    mixed = TransformersEngine.from_folder(prepared_tiny, name="tiny", compute="mixed")
-    linears = [m for m in mixed.model.modules() if isinstance(m, Bf16Linear)]
+    fp32 = load_pytorch_engine(prepared_tiny, name="tiny", compute="fp32")
+    mixed = load_pytorch_engine(prepared_tiny, name="tiny", compute="mixed")
+    linears = [m for m in mixed.backend.model.modules() if isinstance(m, Bf16Linear)]
     assert linears and all(m.weight.dtype == torch.bfloat16 for m in linears)
-    assert isinstance(mixed.model.get_output_embeddings(), RefinedOutputLayer)
+    assert isinstance(mixed.backend.model.get_output_embeddings(), RefinedOutputLayer)
     ids = fp32._encode(TEXT)
     grown_text = TEXT + fp32._decode([ids[-1]])
     want = reference_logits(fp32, ids + [ids[-1]])

@@ -11,9 +11,10 @@ import pytest
 import torch
 
 from tests.llm_tiny import tiny_model, tiny_tokenizer, write_tiny_gguf
+from tutor.llm.backends.llamacpp import READER_MIN_TOKENS, SLOTS, llama_cpp_engine, make_reader_gguf
+from tutor.llm.backends.pytorch import pytorch_engine
 from tutor.llm.base import Engine, EngineError
-from tutor.llm.llamacpp import READER_MIN_TOKENS, SLOTS, LlamaCppEngine, make_reader_gguf
-from tutor.llm.local import TransformersEngine, common_prefix
+from tutor.llm.local import common_prefix
 
 TEXT = "The cat sat on the"
 TOLERANCE = 0.01  # largest logit difference allowed (float16 keys/values in llama.cpp)
@@ -35,8 +36,8 @@ def pair(request, tiny_gguf):
     and values are handed to the writer."""
     path, model, tokenizer = tiny_gguf
     reader = path if request.param == "with a reader" else None
-    llama = LlamaCppEngine(path, tokenizer, name="tiny", reader_gguf=reader)
-    yield llama, TransformersEngine(model, tokenizer, name="tiny")
+    llama = llama_cpp_engine(path, tokenizer, name="tiny", reader_gguf=reader)
+    yield llama, pytorch_engine(model, tokenizer, name="tiny")
     llama.close()
 
 
@@ -61,15 +62,15 @@ def reference(pair, text: str) -> torch.Tensor:
 
 
 def fed(engine):
-    """Record how many tokens each llama_decode call of the engine reads."""
+    """Record how many tokens each pass of the engine's llama.cpp backend reads."""
     seen: list[int] = []
-    original = engine._feed
+    original = engine.backend.feed
 
-    def recording(slot, tokens):
+    def recording(state, tokens):
         seen.append(len(tokens))
-        return original(slot, tokens)
+        return original(state, tokens)
 
-    engine._feed = recording
+    engine.backend.feed = recording
     return seen
 
 
@@ -77,7 +78,7 @@ def fed(engine):
 def recorder(engine):
     seen = fed(engine)
     yield seen
-    del engine._feed
+    del engine.backend.feed
 
 
 def assert_close(got: torch.Tensor, want: torch.Tensor) -> None:
@@ -158,7 +159,7 @@ def test_more_texts_than_slots_forget_the_least_recently_used(pair, engine, reco
     texts = [f"{word} is a word" for word in ("one", "two", "three", "four", "five", "six")][: SLOTS + 2]
     for text in texts:
         engine.next_token_logits(text)
-    assert len(engine._slots) == SLOTS
+    assert len(engine._prefixes.entries) == SLOTS
     recorder.clear()
     assert_close(engine.next_token_logits(texts[-1]), reference(pair, texts[-1]))
     assert recorder == []  # the newest is remembered
@@ -167,15 +168,15 @@ def test_more_texts_than_slots_forget_the_least_recently_used(pair, engine, reco
 
 
 def test_running_out_of_cells_forgets_older_texts_and_still_answers(pair, engine):
-    saved = engine._cells
-    engine._cells = 40
+    saved = engine._prefixes.max_tokens  # the writer's cells
+    engine._prefixes.max_tokens = 40
     try:
         for text in ("one two three four five six seven", "alpha beta gamma delta epsilon", TEXT * 2):
             engine.next_token_logits(text)
-        assert sum(len(s.ids) for s in engine._slots) <= 40
+        assert sum(len(s.ids) for s in engine._prefixes.entries) <= 40
         assert_close(engine.next_token_logits(TEXT * 2), reference(pair, TEXT * 2))
     finally:
-        engine._cells = saved
+        engine._prefixes.max_tokens = saved
 
 
 def test_greedy_answers_are_the_pytorch_engines_word_for_word(pair, no_eos):
@@ -209,7 +210,7 @@ def test_a_follow_up_chat_reads_only_what_is_new_after_the_answer(pair, no_eos):
     first = [{"role": "user", "content": "What is a token?"}]
     answer = "".join(engine.stream_chat(first, max_new_tokens=4))
     follow = first + [{"role": "assistant", "content": answer}, {"role": "user", "content": "And why?"}]
-    remembered = list(engine._slots[0].ids)  # the question and the answer's tokens
+    remembered = list(engine._prefixes.entries[0].ids)  # the question and the answer's tokens
     follow_ids = engine._encode(engine.apply_chat_template(follow))
     shared = common_prefix(remembered, follow_ids)
     assert shared >= len(engine._encode(engine.apply_chat_template(first)))  # at least the question
@@ -217,7 +218,7 @@ def test_a_follow_up_chat_reads_only_what_is_new_after_the_answer(pair, no_eos):
     try:
         "".join(engine.stream_chat(follow, max_new_tokens=1))
     finally:
-        del engine._feed
+        del engine.backend.feed
     assert seen[0] == len(follow_ids) - shared
 
 
@@ -257,7 +258,7 @@ def test_a_text_longer_than_the_context_keeps_its_end(pair, engine):
 
 def test_a_missing_gguf_file_is_a_named_error(tmp_path):
     with pytest.raises(EngineError) as err:
-        LlamaCppEngine(tmp_path / "absent.gguf", tiny_tokenizer(), name="x")
+        llama_cpp_engine(tmp_path / "absent.gguf", tiny_tokenizer(), name="x")
     assert err.value.code == "model_missing"
 
 
@@ -265,7 +266,7 @@ def test_a_corrupt_gguf_file_is_a_named_error_not_a_crash(tmp_path):
     bad = tmp_path / "bad.gguf"
     bad.write_bytes(b"GGUF" + bytes(range(256)) * 64)
     with pytest.raises(EngineError) as err:
-        LlamaCppEngine(bad, tiny_tokenizer(), name="x")
+        llama_cpp_engine(bad, tiny_tokenizer(), name="x")
     assert err.value.code == "model_missing" and "prepare" in err.value.hint
     with pytest.raises(EngineError) as err:
         make_reader_gguf(bad, tmp_path / "reader.gguf")
@@ -274,7 +275,7 @@ def test_a_corrupt_gguf_file_is_a_named_error_not_a_crash(tmp_path):
 
 def test_long_reads_go_through_the_reader_when_there_is_one_and_short_ones_never_do(pair, engine):
     decoded: list[tuple[str, int]] = []
-    contexts = [("reader", engine._reader), ("writer", engine._writer)]
+    contexts = [("reader", engine.backend.reader), ("writer", engine.backend.writer)]
     contexts = [(role, context) for role, context in contexts if context is not None]
     for role, context in contexts:
         original = context.decode
@@ -288,7 +289,7 @@ def test_long_reads_go_through_the_reader_when_there_is_one_and_short_ones_never
     finally:
         for _, context in contexts:
             del context.decode
-    assert decoded[0][0] == ("reader" if engine._reader else "writer") and decoded[0][1] >= READER_MIN_TOKENS
+    assert decoded[0][0] == ("reader" if engine.backend.reader else "writer") and decoded[0][1] >= READER_MIN_TOKENS
     assert all(role == "writer" and n < READER_MIN_TOKENS for role, n in decoded[1:])
     assert_close(engine.next_token_logits(grown), reference(pair, grown))
 

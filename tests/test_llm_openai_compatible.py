@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+import torch
 
 from tests.fake_openai_server import FakeOpenAIServer, logprobs_of
 from tutor.config import Settings, load_settings
@@ -323,3 +324,31 @@ def test_an_answer_ended_without_a_finish_reason_is_reported_as_cut(server):
         for piece in engine_for(server).stream_chat(MESSAGES):
             got.append(piece)
     assert caught.value.code == "stream_interrupted" and got == server.script.pieces
+
+
+@pytest.mark.parametrize("temperature, top_k, top_p", [(0.7, 5, 1.0), (1.3, 12, 0.8), (0.4, 1, 1.0), (2.0, 8, 0.3), (0.0, 6, 1.0)])
+def test_reshaping_the_listed_tokens_equals_sampling_the_whole_vocabulary_when_top_k_is_inside_the_list(
+    server, temperature, top_k, top_p
+):
+    """With the pool inside the listed tokens the lump of unlisted ones plays no part: the server's
+    reshaped top 12 must be exactly tutor.llm.sampling's reshaping of the whole vocabulary."""
+    from tutor.llm import sampling
+
+    logits = torch.randn(200, generator=torch.Generator().manual_seed(top_k)) * 2.5
+    logprobs = torch.log_softmax(logits, dim=0)
+    server.script.logprobs = {f" t{i}": float(logprobs[i]) for i in range(200)}  # the whole vocabulary
+    dist = engine_for(server).next_token_distribution("x", temperature=temperature, top_k=top_k, top_p=top_p, show=12)
+    probs, keep = sampling.sampling_distribution(logits, temperature=temperature, top_k=top_k, top_p=top_p)
+    assert len(dist.choices) == 12
+    for choice in dist.choices:
+        i = int(choice.token.removeprefix(" t"))
+        assert choice.raw_prob == pytest.approx(float(logprobs[i].exp()), abs=1e-6)
+        assert choice.prob == pytest.approx(float(probs[i]), abs=1e-5) and choice.kept == bool(keep[i])
+
+
+def test_greedy_with_top_k_keeps_the_favourite_even_when_the_unlisted_rest_outweighs_it(server):
+    # the lump of unlisted tokens (0.7 here) is no token: it can never be the greedy choice
+    server.script.logprobs = logprobs_of({" mat": 0.1, " floor": 0.08, " bed": 0.06, " sofa": 0.06})
+    dist = engine_for(server).next_token_distribution("x", temperature=0.0, top_k=2, show=4)
+    assert [c.prob for c in dist.choices] == [1.0, 0.0, 0.0, 0.0]
+    assert [c.kept for c in dist.choices] == [True, False, False, False]

@@ -127,7 +127,7 @@ def test_prepare_builds_the_cache_once_and_status_turns_ready(fake_model, tmp_pa
 
 
 def test_prepare_for_llama_cpp_also_keeps_the_joined_gguf_and_makes_its_reader(fake_model, tmp_path, monkeypatch):
-    import tutor.llm.llamacpp as llamacpp
+    import tutor.llm.backends.llamacpp as llamacpp
 
     monkeypatch.setattr(prepare, "convert_gguf", fake_convert)
     made = []

@@ -92,7 +92,7 @@ def test_an_answer_behind_another_shows_its_place_and_can_be_stopped_before_its_
     def slow_down(*args) -> None:  # each forward takes 50 ms, so the first answer is still running
         time.sleep(0.05)
 
-    handle = engine.model.register_forward_pre_hook(slow_down)
+    handle = engine.backend.model.register_forward_pre_hook(slow_down)
     try:
         first = engine.stream_completion("The cat sat", max_new_tokens=20)
         stop = threading.Event()
@@ -138,11 +138,13 @@ def test_a_waiting_answer_shows_its_place_and_wait_then_clears_it(lang):
 
 
 def test_a_stream_from_an_engine_without_a_line_is_passed_straight_through():
+    from tutor.llm.openai_compatible import ServerStream
     from tutor.ui.model import wait_for_turn
 
-    pieces = iter(["a", "b"])
+    pieces = ServerStream(piece for piece in ["a", "b"])  # a model server's stream: its line is not ours to see
     slot = _RecordingSlot()
     assert wait_for_turn(pieces, "en", slot=slot) is pieces and slot.shown == []
+    assert list(pieces) == ["a", "b"]
 
 
 def test_a_request_arriving_now_sees_who_is_ahead_without_joining():
@@ -170,6 +172,16 @@ def test_the_lab_gets_a_busy_note_only_while_others_use_the_model(engine, lang):
     finally:
         engine.lock.leave(ticket)
     assert busy_note(engine, lang) is None
+
+
+def test_an_engine_whose_line_we_cannot_see_gets_no_busy_note():
+    from tutor.llm.openai_compatible import OpenAICompatibleEngine, ServerConfig, TextTokenizer
+    from tutor.ui.model import busy_note
+
+    server = OpenAICompatibleEngine(
+        ServerConfig(base_url="http://127.0.0.1:9/v1", model="m"), tokenizer=TextTokenizer(encode=list, decode=str)
+    )
+    assert server.queue_outlook() is None and busy_note(server, "en") is None
 
 
 # --- no wait without an end (issue 18) ----------------------------------------------------------

@@ -30,9 +30,9 @@ def pytorch_engine():
 def test_the_default_engine_computes_with_llama_cpp(engine):
     # `make test` installs llama.cpp, so model_compute = "auto" must pick it (a silent fallback to
     # PyTorch would make every answer ~4x slower)
-    from tutor.llm.llamacpp import LlamaCppEngine
+    from tutor.llm.backends.llamacpp import LlamaCppBackend
 
-    assert isinstance(engine, LlamaCppEngine)
+    assert isinstance(engine.backend, LlamaCppBackend) and engine.runtime == "llama.cpp"
 
 
 def test_real_model_loads_offline_and_reports_its_shape(engine, monkeypatch):
@@ -83,7 +83,7 @@ def test_engine_probabilities_match_the_prepared_weights_computed_plainly(reques
     import torch
     from transformers import AutoModelForCausalLM
 
-    from tutor.llm.llamacpp import READER_MIN_TOKENS
+    from tutor.llm.backends.llamacpp import READER_MIN_TOKENS
     from tutor.llm.prepare import prepared_path
 
     settings = load_settings()

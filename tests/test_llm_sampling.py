@@ -119,3 +119,23 @@ def test_sampling_never_picks_a_removed_token():
     picks = {sampling.pick_next_token(logits, temperature=1.5, top_k=3, generator=generator) for _ in range(300)}
     assert picks <= set(torch.nonzero(keep).flatten().tolist())
     assert len(picks) == 3
+
+
+def test_tokens_not_allowed_are_removed_before_greedy_and_top_k_choose():
+    logits = random_logits(9, n=20)
+    best = int(torch.argmax(logits))
+    allowed = torch.ones(20, dtype=torch.bool)
+    allowed[best] = False  # the favourite may not be drawn (a UTF-8 guard refused it, say)
+    probs, keep = sampling.sampling_distribution(logits, temperature=0.0, allowed=allowed)
+    runner_up = int(torch.argmax(logits.masked_fill(~allowed, float("-inf"))))
+    assert keep.tolist() == [i == runner_up for i in range(20)] and float(probs[runner_up]) == 1.0
+    assert sampling.pick_next_token(logits, temperature=0.0, allowed=allowed) == runner_up
+    # top-k counts the allowed tokens only: still exactly k in the pool, none of them refused
+    _, keep = sampling.sampling_distribution(logits, temperature=1.0, top_k=4, allowed=allowed)
+    assert int(keep.sum()) == 4 and not keep[best]
+    expected = sampling.sampling_distribution(logits.masked_fill(~allowed, float("-inf")), top_k=4, top_p=0.8)
+    got = sampling.sampling_distribution(logits, top_k=4, top_p=0.8, allowed=allowed)
+    assert torch.equal(got[0], expected[0]) and torch.equal(got[1], expected[1])
+    generator = sampling.seeded_generator(0)
+    picks = {sampling.pick_next_token(logits, temperature=2.0, generator=generator, allowed=allowed) for _ in range(300)}
+    assert best not in picks and len(picks) > 3

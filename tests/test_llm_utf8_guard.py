@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from tests.llm_tiny import tiny_engine
-from tutor.llm.local import _BYTE_LEVEL, _Prefix
+from tutor.llm.local import _BYTE_LEVEL
 from tutor.llm.utf8_guard import BROKEN, STATES, Utf8Guard
 
 GWE = "궤".encode()  # EA B6 A4
@@ -123,8 +123,11 @@ def test_greedy_takes_the_best_token_that_finishes_the_character_instead_of_the_
     end = engine.tokenizer.convert_tokens_to_ids("<|im_end|>")
     # the model's favourites: EA, then B6, then "a" (A4, which finishes 궤, only second), then stop
     script = _Scripted(engine, [[ids[0xEA]], [ids[0xB6]], [ids[ord("a")], ids[0xA4]], [end]])
-    monkeypatch.setattr(engine, "_read", lambda token_ids: _Prefix(list(token_ids), None, script.scores()))
-    monkeypatch.setattr(engine, "_advance", lambda read, token: setattr(read, "logits", script.scores()))
-    monkeypatch.setattr(engine, "_remember", lambda read, tokens: None)
+
+    def scripted_feed(state, tokens):  # the backend's pass over the model, replaced by the script
+        state.ids.extend(tokens)
+        state.logits = script.scores()
+
+    monkeypatch.setattr(engine.backend, "feed", scripted_feed)
     answer = "".join(engine.stream_completion("x", max_new_tokens=8, temperature=0.0))
     assert answer == "궤"

@@ -52,7 +52,7 @@ class Settings:
     # Seconds before a generation is stopped.
     generation_timeout_s: float = 180.0
     # How the model computes on the CPU: "auto" (llama.cpp when installed, else "mixed"),
-    # "llama.cpp" (on the GGUF file itself: ~4x faster writing; tutor/llm/llamacpp.py), or PyTorch on
+    # "llama.cpp" (on the GGUF file itself: ~4x faster writing; tutor/llm/backends/llamacpp.py), or PyTorch on
     # the prepared bf16 copy: "mixed" (bf16 weights, fp32 prompt reading, exact output scores),
     # "fp32" (twice the memory) or "bf16" (slow prompts); see tutor/llm/compute.py.
     model_compute: str = "auto"

@@ -1,12 +1,18 @@
 """The engine interface every page uses, and the plain data it returns.
 
 Pages never touch torch or transformers: they call these methods and draw what comes back.
-A local transformers model implements it (tutor.llm.local); tests use a scripted fake.
+The local engine implements it (tutor.llm.local, over a PyTorch or llama.cpp backend), and so does
+the remote one (tutor.llm.openai_compatible); tests use a scripted fake.
+
+What an engine or a stream can do is declared here, never discovered: every engine says what does
+its arithmetic (`runtime`) and what a request arriving now would face (`queue_outlook()`, None when
+it keeps no line it can see); every stream can say where it stands in line (`queue_status()`, None
+when it does not wait) and can be let go of (`close()`).
 """
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -69,10 +75,34 @@ class TokenPiece:
 
 @dataclass(frozen=True)
 class QueueStatus:
-    """Where a request waiting for a shared model stands (streams may offer `queue_status()`)."""
+    """Where a request waiting for a shared model stands."""
 
     ahead: int  # requests served before this one (the one running included)
     estimate_s: float  # rough seconds until this one starts
+
+
+@runtime_checkable
+class Queued(Protocol):
+    """Something that may wait for the shared model: an engine's stream, the tutor's answer job."""
+
+    def queue_status(self) -> QueueStatus | None:
+        """While it waits for its turn: how many are ahead and about how long; None once it runs
+        (or when it never waits, like an answer from a model server)."""
+        ...
+
+
+@runtime_checkable
+class TextStream(Queued, Iterator[str], Protocol):
+    """What `stream_chat` and `stream_completion` return: the answer's text pieces as they come.
+
+    A consumer that stops reading early calls `close()` (see close_stream), which lets go of the
+    model at once. An answer cut by its time limit raises EngineError("timeout") after the pieces
+    that arrived: it is not complete.
+    """
+
+    def close(self) -> None:
+        """Stop the answer and let go of the model (or hang up on the server) now."""
+        ...
 
 
 @runtime_checkable
@@ -82,6 +112,14 @@ class Engine(Protocol):
     name: str  # e.g. "qwen2.5-coder-0.5b-instruct"
     vocab_size: int
     context_window: int  # max tokens of input + output
+    # what does the arithmetic, as the sidebar names it: "PyTorch", "llama.cpp"; "" when a model
+    # server computes (it does not say how)
+    runtime: str
+
+    def queue_outlook(self) -> QueueStatus | None:
+        """What a request arriving now would face: how many are ahead in the model's line and
+        roughly how long. None when the engine keeps no line it can see (a model server)."""
+        ...
 
     def stream_chat(
         self,
@@ -92,14 +130,12 @@ class Engine(Protocol):
         top_p: float = 1.0,
         stop: threading.Event | None = None,
         timeout_s: float = 120.0,
-    ) -> Iterator[str]:
+        seed: int | None = None,
+    ) -> TextStream:
         """Yield the assistant's reply, piece by piece. `messages` are {"role", "content"}
         dicts (roles: system, user, assistant). Setting `stop` ends the stream within a few
-        tokens. temperature 0 means greedy (always the most likely token).
-
-        The stream has `close()`: a consumer that stops reading early calls it (see close_stream),
-        which lets go of the model at once. An answer cut by `timeout_s` raises
-        EngineError("timeout") after the pieces that arrived: it is not complete."""
+        tokens. temperature 0 means greedy (always the most likely token); `seed` makes a
+        sampled answer repeatable."""
         ...
 
     def stream_completion(
@@ -111,7 +147,8 @@ class Engine(Protocol):
         top_p: float = 1.0,
         stop: threading.Event | None = None,
         timeout_s: float = 120.0,
-    ) -> Iterator[str]:
+        seed: int | None = None,
+    ) -> TextStream:
         """Continue raw text with no chat template: the model as a pure text completer."""
         ...
 
@@ -137,14 +174,14 @@ class Engine(Protocol):
 CHAT_ROLES = ("system", "user", "assistant")
 
 
-def close_stream(stream: object) -> None:
+def close_stream(stream: Iterator[str]) -> None:
     """Let go of a stream read only in part: the local engine's worker stops and gives the model
     back, the remote engine hangs up. Explicit, because waiting for the garbage collector to drop
     the stream may take a while (or forever, in a reference cycle) while the model keeps writing.
-    Engine streams (and generators) have close(); a plain iterator has nothing to let go of."""
-    close = getattr(stream, "close", None)
-    if callable(close):
-        close()
+    An engine's stream (a TextStream) and a generator have close(); any other iterator of pieces
+    (a list's, in a test) has nothing to let go of."""
+    if isinstance(stream, TextStream | Generator):
+        stream.close()
 
 
 def check_text(text: object, *, allow_empty: bool = True) -> str:

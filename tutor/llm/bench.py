@@ -46,8 +46,8 @@ def _prompt_of(engine: Any, n_tokens: int) -> str:
 
 class _StepClock:
     """Records when each forward pass of the model ends: a PyTorch forward hook for plain
-    `generate`; for our engine (PyTorch or llama.cpp alike), the end of reading the prompt
-    (`_read`) and of each step that feeds a chosen token back (`_advance`)."""
+    `generate`; for our engine (PyTorch or llama.cpp alike), the end of each pass its backend makes
+    (`feed`): reading the prompt, then each step that feeds a chosen token back."""
 
     def __init__(self, model: Any = None, engine: Any = None) -> None:
         self.ends: list[float] = []
@@ -56,9 +56,9 @@ class _StepClock:
             handle = model.register_forward_hook(lambda *args: self.ends.append(time.perf_counter()))
             self._close = handle.remove
         if engine is not None:
-            for method in ("_read", "_advance"):
-                setattr(engine, method, self._timed(getattr(engine, method)))
-            self._close = lambda: [engine.__dict__.pop(m) for m in ("_read", "_advance")]
+            backend = engine.backend
+            backend.feed = self._timed(backend.feed)
+            self._close = lambda: backend.__dict__.pop("feed")
 
     def _timed(self, call: Any) -> Any:
         def timed(*args: Any) -> Any:

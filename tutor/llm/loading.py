@@ -111,10 +111,10 @@ def compute_for(source: ModelSource, setting: str) -> str:
     """The compute the engine will use: `model_compute`, with "auto" decided here.
 
     "auto" is llama.cpp when it is installed and the model has a GGUF file (every catalogued model
-    does), else PyTorch "mixed". See tutor/llm/llamacpp.py and tutor/llm/compute.py.
+    does), else PyTorch "mixed". See tutor/llm/backends/llamacpp.py and tutor/llm/compute.py.
     """
+    from tutor.llm.backends.llamacpp import available
     from tutor.llm.compute import COMPUTE_MODES
-    from tutor.llm.llamacpp import available
 
     if setting not in ("auto", "llama.cpp", *COMPUTE_MODES):
         raise EngineError(
@@ -133,21 +133,24 @@ def compute_for(source: ModelSource, setting: str) -> str:
 
 
 def open_engine(source: ModelSource, settings: Settings, progress: Progress | None = None) -> Engine:
-    """Load an already prepared model with the configured compute (no warm-up)."""
-    from tutor.llm.local import TransformersEngine, configure_threads
+    """Load an already prepared model with the configured compute (no warm-up): a LocalEngine on
+    the llama.cpp backend or the PyTorch one (tutor/llm/backends/)."""
+    from tutor.llm.local import configure_threads
 
     configure_threads(settings.threads)
     compute = compute_for(source, settings.model_compute)
     folder = model_dir_for(source, settings.cache_dir)
     if compute == "llama.cpp":
-        from tutor.llm.llamacpp import LlamaCppEngine
+        from tutor.llm.backends.llamacpp import load_llama_cpp_engine
 
         gguf, reader = llama_cpp_files(source, settings, progress)
-        return LlamaCppEngine.from_files(
+        return load_llama_cpp_engine(
             gguf, folder, name=source.name, reader_gguf=reader, max_new_tokens_cap=max(1, settings.max_new_tokens),
             threads=settings.threads,
         )
-    return TransformersEngine.from_folder(
+    from tutor.llm.backends.pytorch import load_pytorch_engine
+
+    return load_pytorch_engine(
         folder, name=source.name, max_new_tokens_cap=max(1, settings.max_new_tokens), compute=compute
     )
 
@@ -156,8 +159,8 @@ def llama_cpp_files(
     source: ModelSource, settings: Settings, progress: Progress | None = None
 ) -> tuple[Path, Path | None]:
     """The GGUF llama.cpp writes answers with, and its float16 copy for reading prompts (made once
-    into `<cache_dir>/gguf/`; None when the GGUF is already float16/32). See tutor/llm/llamacpp.py."""
-    from tutor.llm.llamacpp import make_reader_gguf
+    into `<cache_dir>/gguf/`; None when the GGUF is already float16/32). See tutor/llm/backends/llamacpp.py."""
+    from tutor.llm.backends.llamacpp import make_reader_gguf
 
     gguf = gguf_for(source, settings.cache_dir, progress)
     assert gguf is not None  # compute_for only picks llama.cpp for a model with a GGUF

@@ -1,95 +1,106 @@
-"""A local transformers model behind the `Engine` interface.
+"""The local engine: a model in this process behind the `Engine` interface.
 
-One model per process, shared by every session. A PyTorch model is not safe to run from two
-threads at once, so every forward pass happens under one lock. Generation runs in a worker
-thread that holds the lock and hands text pieces to the caller through a queue; the caller can
-stop it (a stop event), and it stops by itself on a timeout or after `max_new_tokens`.
+`LocalEngine` is everything a learner sees of a local model: the chat template, tokenizing, the
+answer's budget, the prefix cache, the decode loop, streaming and the line for the model. The
+arithmetic is a backend's (tutor.llm.backends): PyTorch (`pytorch_engine`, `load_pytorch_engine`)
+or llama.cpp (`llama_cpp_engine`, `load_llama_cpp_engine`); the engine cannot tell them apart.
 
-We decode with an explicit loop (prefill once, then one token at a time with a KV cache) rather
-than `model.generate`: the loop is easy to read next to the lessons, checks the stop event every
-token, and skips generate's per-step bookkeeping.
+One model per process, shared by every session. A model is not safe to run from two threads at
+once, so every pass over it happens under one lock. Generation runs in a worker thread that holds
+the lock and hands text pieces to the caller through a queue; the caller can stop it (a stop
+event), and it stops by itself on a timeout or after `max_new_tokens`.
+
+We decode with an explicit loop (read the prompt once, then one token at a time, the keys and
+values kept) rather than `model.generate`: the loop is easy to read next to the lessons, checks the
+stop event every token, and skips generate's per-step bookkeeping.
 """
 from __future__ import annotations
 
-import copy
 import os
 import queue
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import torch
 
 from tutor.llm import sampling
+from tutor.llm.backends import Backend, ModelState
 from tutor.llm.base import (
     EngineError,
     NextTokenDistribution,
     QueueStatus,
+    TextStream,
     TokenChoice,
     TokenPiece,
     check_messages,
     check_text,
     readable_pieces,
 )
-from tutor.llm.compute import COMPUTE_MODES, use_mixed_precision
 from tutor.llm.queueing import ModelQueue
 from tutor.llm.utf8_guard import BROKEN, Utf8Guard
 
-DEFAULT_CONTEXT_WINDOW = 4096  # longer prompts are far too slow on a laptop CPU anyway
 _DONE = object()  # end-of-stream marker in the worker queue
 
 
 def configure_threads(threads: int = 0) -> int:
-    """Set torch's CPU thread count (0 = one per core) and return it."""
+    """Set torch's CPU thread count (0 = one per core) and return it. Whatever the backend, torch
+    does the sampling arithmetic (over ~150,000 scores per token)."""
     count = threads if threads > 0 else (os.cpu_count() or 1)
     torch.set_num_threads(count)
     return count
 
 
-PREFIX_CACHE_TOKENS = 6_000  # keys/values kept for reuse: ~150 MB for the default model
+class PrefixCache:
+    """The texts the model read last (one ModelState each), so a text that starts the same way is
+    not read again: the lab's text one token longer, the chat's system prompt and lesson notes, a
+    follow-up question after its answer. Used and changed only under the engine lock.
 
-
-@dataclass
-class _Prefix:
-    """Keys and values the model already computed for `ids`, and its scores after the last one."""
-
-    ids: list[int]
-    cache: Any  # transformers DynamicCache holding keys/values for `ids`
-    logits: torch.Tensor  # float32 scores for the token after `ids`
-
-
-class _PrefixCache:
-    """The last few token sequences the model read, so a text that starts the same way is not
-    read again: the lab's text one token longer, the chat's system prompt and lesson notes, a
-    regenerated answer. Used and changed only under the engine lock.
+    It remembers what the backend has room for (`max_tokens` in all, at most `max_texts` texts);
+    to make room it forgets the least recently used text, and gives its memory back to the backend.
     """
 
-    def __init__(self, max_tokens: int = PREFIX_CACHE_TOKENS) -> None:
-        self.max_tokens = max_tokens
-        self.entries: list[_Prefix] = []  # most recently used first
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.max_tokens = backend.remembered_tokens
+        self.max_texts = backend.remembered_texts
+        self.entries: list[ModelState] = []  # most recently used first
 
-    def longest(self, ids: list[int]) -> tuple[_Prefix | None, int]:
-        """The entry sharing the longest start with `ids`, and how many tokens it shares."""
+    def longest(self, ids: list[int]) -> tuple[ModelState | None, int]:
+        """The text sharing the longest start with `ids`, and how many tokens it shares."""
         return longest_start(self.entries, ids)
 
-    def keep(self, entry: _Prefix) -> None:
-        """Mark `entry` as just used (adding it if new); forget the oldest beyond the budget."""
-        self.drop(entry)
-        self.entries.insert(0, entry)
-        while len(self.entries) > 1 and sum(len(e.ids) for e in self.entries) > self.max_tokens:
-            self.entries.pop()
+    def use(self, state: ModelState) -> None:
+        """Mark `state` as just used (adding it if new)."""
+        self.entries = [state] + [e for e in self.entries if e is not state]
 
-    def drop(self, entry: _Prefix) -> None:
-        self.entries = [e for e in self.entries if e is not entry]
+    def make_room_for_a_text(self, spare: ModelState | None = None) -> None:
+        """Forget old texts (never `spare`) until one more fits in the backend's count of texts."""
+        while self.max_texts is not None and len(self.entries) >= self.max_texts:
+            self.forget(self._oldest(besides=spare))
+
+    def make_room(self, state: ModelState, count: int) -> None:
+        """Forget old texts (never `state`) until `count` more tokens fit; the newest always stays."""
+        while len(self.entries) > 1 and sum(len(e.ids) for e in self.entries) + count > self.max_tokens:
+            self.forget(self._oldest(besides=state))
+
+    def forget(self, state: ModelState) -> None:
+        """Drop `state` and give its memory back (nothing happens to a state already forgotten)."""
+        if any(e is state for e in self.entries):
+            self.entries = [e for e in self.entries if e is not state]
+            self.backend.release(state)
 
     def clear(self) -> None:
+        for state in self.entries:
+            self.backend.release(state)
         self.entries = []
 
+    def _oldest(self, besides: ModelState | None) -> ModelState:
+        return next(e for e in reversed(self.entries) if e is not besides)
 
-class GenerationStream(Iterator[str]):
+
+class GenerationStream(TextStream):
     """The text pieces of one generation, as they are produced; `stop_reason` says why it ended.
 
     stop_reason: "eos" (the model finished), "length" (max_new_tokens), "stopped" (stop event),
@@ -162,77 +173,29 @@ class GenerationStream(Iterator[str]):
         self._stop.set()
 
 
-class TransformersEngine:
-    """An Engine backed by a transformers causal LM and its tokenizer."""
-
-    runtime = "PyTorch"  # what does the arithmetic (shown in the sidebar)
+class LocalEngine:
+    """An Engine whose model runs in this process, on a backend (tutor.llm.backends)."""
 
     def __init__(
         self,
-        model: Any,
+        backend: Backend,
         tokenizer: Any,
         *,
         name: str,
-        context_window: int | None = None,
+        eos_ids: set[int],
         max_new_tokens_cap: int = 1024,
     ) -> None:
-        self._share_setup(tokenizer, name=name, max_new_tokens_cap=max_new_tokens_cap)
-        self.model = model.eval()
-        config_window = int(getattr(model.config, "max_position_embeddings", 0) or DEFAULT_CONTEXT_WINDOW)
-        self.context_window = min(config_window, context_window or DEFAULT_CONTEXT_WINDOW)
-        # logits beyond the tokenizer's vocabulary are padding rows of the embedding: never offered
-        self.vocab_size = min(len(tokenizer), int(model.config.vocab_size))
-        self._prefixes = _PrefixCache()
-        self._eos_ids = eos_token_ids([getattr(model, "generation_config", None), model.config], tokenizer)
-
-    def _share_setup(self, tokenizer: Any, *, name: str, max_new_tokens_cap: int) -> None:
-        """What every engine built on this class sets up the same way, whatever does its arithmetic."""
+        self.backend = backend
         self.tokenizer = tokenizer
         self.name = name
         self.max_new_tokens_cap = max_new_tokens_cap
-        self.lock = ModelQueue()  # every forward pass takes its turn here, first come first served
+        self.runtime = backend.runtime  # what does the arithmetic (shown in the sidebar)
+        self.vocab_size = backend.vocab_size
+        self.context_window = backend.context_window
+        self.lock = ModelQueue()  # every pass over the model takes its turn here, first come first served
+        self._prefixes = PrefixCache(backend)
+        self._eos_ids = eos_ids  # tokens that end an answer
         self._utf8: Utf8Guard | None = None  # made by the first generation, the warm-up at load (see _guard)
-
-    # ---- loading -------------------------------------------------------------------------------
-
-    @classmethod
-    def from_folder(
-        cls,
-        folder: str | os.PathLike,
-        *,
-        name: str,
-        context_window: int | None = None,
-        max_new_tokens_cap: int = 1024,
-        compute: str = "mixed",
-    ) -> TransformersEngine:
-        """Load a prepared (or any Hugging Face) model folder, offline (compute: see tutor.llm.compute)."""
-        if compute not in COMPUTE_MODES:
-            raise EngineError("bad_config", f"model_compute must be one of {COMPUTE_MODES}, got {compute!r}.")
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-        from transformers.utils import logging as hf_logging
-
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        path = str(Path(folder))
-        bars_were_on = hf_logging.is_progress_bar_enabled()
-        hf_logging.disable_progress_bar()  # a terminal progress bar would only clutter the app's log
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-            dtype = torch.float32 if compute == "fp32" else torch.bfloat16
-            model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, local_files_only=True)
-            if compute == "mixed":
-                use_mixed_precision(model)
-        except MemoryError as err:
-            raise _oom(err) from err
-        except (OSError, ValueError, KeyError) as err:
-            raise EngineError(
-                "model_missing",
-                f"Could not load model '{name}' from {path}: {err}",
-                hint="Run `python -m tutor prepare` (or fix the `model` setting).",
-            ) from err
-        finally:
-            if bars_were_on:
-                hf_logging.enable_progress_bar()
-        return cls(model, tokenizer, name=name, context_window=context_window, max_new_tokens_cap=max_new_tokens_cap)
 
     def warm_up(self) -> None:
         """Run one tiny generation so the first learner does not pay for lazy initialisation."""
@@ -245,6 +208,22 @@ class TransformersEngine:
         the line's `wait_s` for the model, then EngineError "timeout")."""
         with self.lock:
             self._prefixes.clear()
+
+    def close(self) -> None:
+        """Give the model's memory back (the engine is unusable afterwards).
+
+        Requests still waiting for the model are sent away first (EngineError "cancelled"): after
+        this they would run on freed memory. If the running one does not finish within the line's
+        `wait_s`, the memory is kept (freeing it under a running pass would crash the process) and
+        EngineError "timeout" says so.
+        """
+        if not self.lock.close():
+            raise EngineError("timeout", "The model is still busy, so its memory was not freed.", hint="Try again soon.")
+        self.backend.close()
+
+    def queue_outlook(self) -> QueueStatus | None:
+        """What a request arriving now would face in the model's line (see Engine.queue_outlook)."""
+        return self.lock.outlook()
 
     # ---- text in, text out ---------------------------------------------------------------------
 
@@ -397,45 +376,44 @@ class TransformersEngine:
         with self.lock.turn(cancelled=None if stop is None else stop.is_set), torch.inference_mode():
             return self._read(ids).logits
 
-    def _read(self, ids: list[int]) -> _Prefix:
-        """Run the model over `ids` and return its keys/values and last scores (call under the lock).
+    def _read(self, ids: list[int]) -> ModelState:
+        """Run the model over `ids`; the state holding them, with the scores after the last one
+        (call under the lock).
 
-        Only the tokens after the longest start already in the prefix cache go through the model:
-        one token when the lab's text grew by one, the question when the chat's notes are unchanged.
+        Only the tokens after the longest start already remembered go through the model: one token
+        when the lab's text grew by one, the question when the chat's notes are unchanged.
         """
-        from transformers import DynamicCache
-
-        entry, shared = self._prefixes.longest(ids)
-        if entry is not None and entry.ids == ids:
-            self._prefixes.keep(entry)
-            return entry
+        remembered, shared = self._prefixes.longest(ids)
+        if remembered is not None and remembered.ids == ids:
+            self._prefixes.use(remembered)
+            return remembered
         shared = min(shared, len(ids) - 1)  # at least one token must go through the model for scores
         try:
-            if entry is not None and shared == len(entry.ids):
-                cache = entry.cache  # `ids` extends this entry: grow it in place
-                self._prefixes.drop(entry)
-            elif entry is not None and shared > 0:
-                cache = copy.deepcopy(entry.cache)  # branch off a shared start, keep the old entry
-                cache.crop(shared - len(entry.ids))  # v5: a negative count removes tokens
+            if remembered is not None and shared == len(remembered.ids):
+                state = remembered  # `ids` extends this text: grow it in place
+            elif remembered is not None and shared > 0:
+                self._prefixes.make_room_for_a_text(spare=remembered)
+                state = self.backend.branch(remembered, shared)  # copy the shared start, keep the old text too
             else:
-                cache, shared = DynamicCache(config=self.model.config), 0
-            new = torch.tensor([ids[shared:]], dtype=torch.long)
-            out = self._forward(new, cache, logits_to_keep=1)
+                self._prefixes.make_room_for_a_text()
+                state, shared = self.backend.new_state(), 0
         except Exception as err:
             raise _as_engine_error(err) from err
-        read = _Prefix(ids=list(ids), cache=cache, logits=out.logits[0, -1, : self.vocab_size].float())
-        self._prefixes.keep(read)
-        return read
+        self._prefixes.use(state)
+        self._feed(state, ids[shared:])
+        return state
 
-    def _forward(self, new: torch.Tensor, cache: Any, **options: Any) -> Any:
-        """One forward pass over the `new` tokens after those in `cache` (call under the lock).
-
-        Every pass uses all of torch's threads. Switching the count per pass (one thread for
-        one-token steps, all for prompts) was measured and dropped: after a switch, two-thread
-        steps stayed slower (117 ms before, 136 ms after one switch; 174 ms when switching to time
-        both choices) than never switching at all.
-        """
-        return self.model(input_ids=new, past_key_values=cache, use_cache=True, **options)
+    def _feed(self, state: ModelState, tokens: list[int]) -> None:
+        """Run the model over `tokens` after `state` (call under the lock): a prompt's new end, or
+        the one token just chosen. Older texts are forgotten first if the backend is full."""
+        self._prefixes.make_room(state, len(tokens))
+        try:
+            self.backend.feed(state, tokens)
+        except BaseException as err:
+            self._prefixes.forget(state)  # its keys and values may be half-written
+            if isinstance(err, EngineError) or not isinstance(err, Exception):
+                raise
+            raise _as_engine_error(err) from err
 
     def _start(
         self,
@@ -515,17 +493,17 @@ class TransformersEngine:
                         pieces.put((_DONE, reason))
                         return
                     # read the prompt once (only what the prefix cache has not seen), keep its last scores
-                    read = self._read(ids)
+                    state = self._read(ids)
                     try:
                         reason, shown = self._decode_loop(
-                            read, budget, temperature, top_p, generator, stop_requested, deadline,
+                            state, budget, temperature, top_p, generator, stop_requested, deadline,
                             generated, pieces,
                         )
                     except BaseException:
-                        self._discard(read)  # its cache may hold a half-written step
+                        self._prefixes.forget(state)  # it may hold a half-written step
                         raise
-                    # the cache now also holds the answer: a follow-up question starts from here
-                    self._remember(read, ids + generated)
+                    # the state now also holds the answer: a follow-up question starts from here
+                    self._prefixes.use(state)
                     final = self.tokenizer.decode(generated, skip_special_tokens=True)
                     if final.startswith(shown) and len(final) > len(shown):
                         pieces.put(final[len(shown):].replace("\ufffd", ""))
@@ -547,23 +525,23 @@ class TransformersEngine:
 
     def _decode_loop(
         self,
-        read: _Prefix,
+        state: ModelState,
         budget: int,
         temperature: float,
         top_p: float,
         generator: torch.Generator | None,
-        stop_requested: Any,
+        stop_requested: Callable[[], bool],
         deadline: float,
         generated: list[int],
         pieces: queue.Queue,
     ) -> tuple[str, str]:
         """Pick a token, show it, feed it back; returns (why it stopped, the text shown so far).
 
-        `read.cache` grows by every token fed back; `read.logits` always holds the scores after
-        the last token in the cache.
+        `state` grows by every token fed back; `state.logits` always holds the scores after the
+        last token it holds.
         """
         reason, shown = "length", ""
-        guard, state = self._guard(), 0  # state: where the answer's last UTF-8 character stands (0: complete)
+        guard, owed = self._guard(), 0  # where the answer's last UTF-8 character stands (0: complete)
         for step in range(budget):
             if stop_requested():
                 reason = "stopped"
@@ -573,19 +551,21 @@ class TransformersEngine:
                 break
             # temperature → top-p → draw (temperature 0 = argmax), from the scores after the last token
             token = sampling.pick_next_token(
-                read.logits, temperature=temperature, top_p=top_p, generator=generator
+                state.logits, temperature=temperature, top_p=top_p, generator=generator
             )
-            after = guard.after(state, token)
+            after = guard.after(owed, token)
             if after == BROKEN:
                 # that token would leave half a character ("�" on screen): choose again, from the
                 # same scores, among the tokens that keep every character whole
-                whole = sampling.mask_logits(read.logits, guard.allowed(state))
-                token = sampling.pick_next_token(whole, temperature=temperature, top_p=top_p, generator=generator)
-                after = guard.after(state, token)
+                token = sampling.pick_next_token(
+                    state.logits, temperature=temperature, top_p=top_p, generator=generator,
+                    allowed=guard.allowed(owed),
+                )
+                after = guard.after(owed, token)
             if token in self._eos_ids:
                 reason = "eos"
                 break
-            state = after
+            owed = after
             generated.append(token)
             # show only complete characters: hold back a half-decoded multi-byte one
             text = self.tokenizer.decode(generated, skip_special_tokens=True)
@@ -594,8 +574,8 @@ class TransformersEngine:
                 shown = text
             if step + 1 == budget:
                 break  # that was the last token we may write: no need to read it back
-            # feed the chosen token back in; the cache remembers everything before it
-            self._advance(read, token)
+            # feed the chosen token back in; the state remembers everything before it
+            self._feed(state, [token])
         return reason, shown
 
     def _guard(self) -> Utf8Guard:
@@ -606,20 +586,6 @@ class TransformersEngine:
             pieces = [None if i in special or not isinstance(t, str) else _piece_bytes(t) for i, t in enumerate(tokens)]
             self._utf8 = Utf8Guard(pieces, always_allowed=self._eos_ids)
         return self._utf8
-
-    def _advance(self, read: _Prefix, token: int) -> None:
-        """Feed one chosen token to the model after `read`; its scores replace `read.logits`."""
-        out = self._forward(torch.tensor([[token]], dtype=torch.long), read.cache)
-        read.logits = out.logits[0, -1, : self.vocab_size].float()
-
-    def _remember(self, read: _Prefix, tokens: list[int]) -> None:
-        """Keep what the model read (prompt and answer) for the next request to start from."""
-        read.ids = tokens[: read.cache.get_seq_length()]  # the last answer token was never fed back
-        self._prefixes.keep(read)
-
-    def _discard(self, read: _Prefix) -> None:
-        """Forget a read whose keys and values may be half-written (a step failed midway)."""
-        self._prefixes.drop(read)
 
 
 # ---- helpers ---------------------------------------------------------------------------------
@@ -700,21 +666,19 @@ def common_prefix(a: list[int], b: list[int]) -> int:
     return n
 
 
-
-
 def _check_number(label: str, value: object, low: float, high: float) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not (low <= float(value) <= high):
         raise EngineError("bad_input", f"{label} must be a number between {low} and {high}, got {value!r}.")
 
 
-def _oom(err: BaseException) -> EngineError:
+def out_of_memory(err: BaseException) -> EngineError:
     return EngineError("out_of_memory", f"Not enough memory for the model: {err}", hint="Close other programs.")
 
 
 def _as_engine_error(err: BaseException) -> EngineError:
-    """Translate whatever torch/transformers raised into a readable EngineError."""
+    """Translate whatever the backend (torch, transformers, llama.cpp) raised into a readable EngineError."""
     if isinstance(err, EngineError):
         return err
     if isinstance(err, MemoryError) or "out of memory" in str(err).lower() or "can't allocate" in str(err).lower():
-        return _oom(err)
+        return out_of_memory(err)
     return EngineError("generation_failed", f"The model failed: {type(err).__name__}: {err}")

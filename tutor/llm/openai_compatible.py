@@ -27,7 +27,7 @@ import queue
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +40,8 @@ from tutor.llm import sampling
 from tutor.llm.base import (
     EngineError,
     NextTokenDistribution,
+    QueueStatus,
+    TextStream,
     TokenChoice,
     TokenPiece,
     check_messages,
@@ -96,8 +98,33 @@ def hf_tokenizer(folder: str) -> TextTokenizer:
     )
 
 
+class ServerStream(TextStream):
+    """The text pieces of one answer, as the server sends them (see _read_events).
+
+    The server keeps its own line of requests and does not show it: `queue_status()` is always
+    None. `close()` hangs up, which is how the server learns to stop writing.
+    """
+
+    def __init__(self, pieces: Generator[str, None, None]) -> None:
+        self._pieces = pieces
+
+    def __iter__(self) -> ServerStream:
+        return self
+
+    def __next__(self) -> str:
+        return next(self._pieces)
+
+    def queue_status(self) -> QueueStatus | None:
+        return None
+
+    def close(self) -> None:
+        self._pieces.close()
+
+
 class OpenAICompatibleEngine:
     """An Engine whose model runs on an OpenAI-compatible inference server."""
+
+    runtime = ""  # the server computes; it does not say how
 
     def __init__(
         self,
@@ -136,6 +163,10 @@ class OpenAICompatibleEngine:
         if self.name not in models:
             raise _model_missing(self.name, self.base_url, models)
 
+    def queue_outlook(self) -> QueueStatus | None:
+        """None: the server keeps its own line, which it does not show."""
+        return None
+
     # ---- text in, text out ---------------------------------------------------------------------
 
     def apply_chat_template(self, messages: list[dict[str, str]]) -> str:
@@ -172,7 +203,7 @@ class OpenAICompatibleEngine:
         stop: threading.Event | None = None,
         timeout_s: float = 120.0,
         seed: int | None = None,
-    ) -> Iterator[str]:
+    ) -> ServerStream:
         """Yield the assistant's reply piece by piece, as the server sends it."""
         check_messages(messages)
         body = {"messages": [{"role": m["role"], "content": m["content"]} for m in messages]}
@@ -189,7 +220,7 @@ class OpenAICompatibleEngine:
         stop: threading.Event | None = None,
         timeout_s: float = 120.0,
         seed: int | None = None,
-    ) -> Iterator[str]:
+    ) -> ServerStream:
         """Continue raw text with no chat template."""
         body = {"prompt": check_text(text, allow_empty=False)}
         body |= self._sampling_body(max_new_tokens, temperature, top_p, seed)
@@ -362,12 +393,12 @@ class OpenAICompatibleEngine:
         stop: threading.Event | None,
         timeout_s: float,
         piece_of: Callable[[dict], str],
-    ) -> Iterator[str]:
+    ) -> ServerStream:
         """The text pieces of one streaming request (sent when the caller starts reading)."""
-        return _read_events(
+        return ServerStream(_read_events(
             lambda halted: self._request("POST", path, body, stream=True, halted=halted),
             piece_of, stop, timeout_s, self.base_url,
-        )
+        ))
 
     def _server_tokenizer(self) -> TextTokenizer:
         """Tokenize through llama.cpp's /extras endpoints (they sit beside /v1, not under it)."""
@@ -494,7 +525,7 @@ def _read_events(
     stop: threading.Event | None,
     timeout_s: float,
     base_url: str,
-) -> Iterator[str]:
+) -> Generator[str, None, None]:
     """Yield text pieces from a server-sent-events reply until `data: [DONE]`.
 
     A reader thread sends the request, reads the reply and hands pieces over through a queue, so
@@ -676,22 +707,22 @@ def _top_logprobs(reply: dict) -> list[tuple[str, float]]:
 def _reshape(
     raw: list[float], rest_raw: float, *, temperature: float, top_k: int, top_p: float
 ) -> tuple[list[float], list[bool]]:
-    """Temperature / top-k / top-p over the listed tokens plus one lump for everything unlisted.
+    """Temperature / top-k / top-p (tutor.llm.sampling, as for the local model) over the listed
+    tokens plus one lump for everything unlisted.
 
     Log-probabilities work as scores: softmax(log p / T) is the same as softmax(logits / T),
     because logits and log-probabilities differ by one constant shared by every token.
     """
     scores = [math.log(p) if p > 0 else float("-inf") for p in raw]
     lump = math.log(rest_raw) if rest_raw > 1e-12 else float("-inf")
-    # the lump is not one token: top-k counts listed tokens only, and the lump stays in the pool
-    # only when the pool reaches past the listed tokens (top-k off or larger than the list)
-    keep_listed = sampling.top_k_mask(scores, top_k).tolist() if 0 < top_k < len(scores) else [True] * len(scores)
-    lump_in_pool = (top_k <= 0 or top_k > len(scores)) and math.isfinite(lump)
-    scaled = sampling.apply_temperature([*scores, lump], temperature)
-    keep = torch.tensor([*keep_listed, lump_in_pool]) & torch.isfinite(scaled)
-    probs = sampling.softmax(sampling.mask_logits(scaled, keep))
-    keep &= sampling.top_p_mask(probs, top_p)
-    probs = sampling.softmax(sampling.mask_logits(scaled, keep))
+    # The lump is the only thing special here: it is not one token but every unlisted one, each
+    # less likely than the listed ones. So top-k never takes it in place of a listed token: it is
+    # in the pool only when the pool reaches past the listed tokens (top-k off or larger than the list).
+    lump_in_pool = top_k <= 0 or top_k > len(scores)
+    allowed = torch.tensor([True] * len(scores) + [lump_in_pool])
+    probs, keep = sampling.sampling_distribution(
+        [*scores, lump], temperature=temperature, top_k=top_k, top_p=top_p, allowed=allowed
+    )
     return [float(p) for p in probs[:-1]], [bool(k) for k in keep[:-1]]
 
 

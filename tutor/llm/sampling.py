@@ -100,12 +100,21 @@ def mask_logits(logits: torch.Tensor | Sequence[float], keep: torch.Tensor) -> t
 
 
 def sampling_distribution(
-    logits: torch.Tensor | Sequence[float], *, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0
+    logits: torch.Tensor | Sequence[float],
+    *,
+    temperature: float = 1.0,
+    top_k: int = 0,
+    top_p: float = 1.0,
+    allowed: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The probabilities we actually sample from, and which tokens are still in the pool.
 
+    `allowed` (True = may be drawn) removes tokens before anything else, as if the model had
+    scored them -inf: greedy and top-k then choose among the allowed ones only.
     Returns (probs, keep): probs sums to 1 and is 0 wherever keep is False.
     """
+    if allowed is not None:
+        logits = mask_logits(logits, allowed)
     # 1. temperature: reshape how sure the model is
     scaled = apply_temperature(logits, temperature)
     # 2. top-k: keep only the k best scores (greedy already left just one)
@@ -146,8 +155,12 @@ def pick_next_token(
     top_k: int = 0,
     top_p: float = 1.0,
     generator: torch.Generator | None = None,
+    allowed: torch.Tensor | None = None,
 ) -> int:
-    """Choose the next token from the model's scores, like nanoGPT's generate() does each step."""
+    """Choose the next token from the model's scores, like nanoGPT's generate() does each step
+    (`allowed`: only these tokens may be chosen, see sampling_distribution)."""
+    if allowed is not None:
+        logits = mask_logits(logits, allowed)
     if temperature < MIN_TEMPERATURE:
         # greedy: no dice to roll, just the best score
         return int(torch.argmax(as_logits(logits)))

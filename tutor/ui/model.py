@@ -21,11 +21,11 @@ import streamlit as st
 
 from tutor.config import load_settings
 from tutor.i18n import t, t_first
-from tutor.llm.base import Engine, EngineError
+from tutor.llm.base import Engine, EngineError, Queued
 from tutor.llm.loading import load_retry_due
 from tutor.ui.state import remembered
 
-Source = TypeVar("Source")
+Source = TypeVar("Source", bound=Queued)
 
 MODEL_KEY = "model_choice"  # non-widget key: the learner's chosen model for this session
 TEMPERATURE_KEY = "model_temperature"
@@ -136,20 +136,21 @@ def wait_for_turn(source: Source, lang: str, *, poll_s: float = 0.5, slot: objec
     """While `source` (a stream or an answer job) waits for the shared model, show its place in
     line and a rough wait; return it once its turn has come, ready for `st.write_stream`.
 
-    Engines that queue nothing (a remote server) have no `queue_status`: nothing is shown. A Stop
-    button drawn before this call still works: its click ends this script run, and the dropped
-    stream leaves the line.
+    A source that does not wait (its turn has come, or it comes from a model server, whose line we
+    cannot see) says None at once: nothing is shown. A Stop button drawn before this call still
+    works: its click ends this script run, and the dropped stream leaves the line.
     """
-    status_of = getattr(source, "queue_status", None)
-    if not callable(status_of):
+    status = source.queue_status()
+    if status is None:
         return source
     slot = slot if slot is not None else st.empty()
-    while (status := status_of()) is not None:
+    while status is not None:
         slot.info(
             t("common.model.queue", lang, ahead=status.ahead, seconds=max(1, round(status.estimate_s))),
             icon=":material/hourglass_top:",
         )
         time.sleep(poll_s)
+        status = source.queue_status()
     slot.empty()
     return source
 
@@ -157,12 +158,8 @@ def wait_for_turn(source: Source, lang: str, *, poll_s: float = 0.5, slot: objec
 def busy_note(engine: Engine, lang: str) -> str | None:
     """For a call that blocks until the model is free (a lab step): a note on how long it may
     wait when other learners are using the model, else None."""
-    line = getattr(engine, "lock", None)
-    outlook = getattr(line, "outlook", None)
-    if not callable(outlook):
-        return None
-    status = outlook()
-    if status.ahead == 0:
+    status = engine.queue_outlook()  # None from an engine whose line we cannot see (a model server)
+    if status is None or status.ahead == 0:
         return None
     return t("common.model.busy", lang, ahead=status.ahead, seconds=max(1, round(status.estimate_s)))
 
@@ -171,7 +168,7 @@ _STATUS_SLOT = "_model_status_slot"  # this run's sidebar caption about the mode
 
 
 def _ready_text(engine: Engine, lang: str) -> str:
-    runtime = getattr(engine, "runtime", "")  # a local engine says what computes
+    runtime = engine.runtime  # what computes; "" for a model server, which does not say
     return t("common.model.ready_runtime", lang, runtime=runtime) if runtime else t("common.model.ready", lang)
 
 

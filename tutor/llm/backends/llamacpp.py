@@ -1,21 +1,21 @@
-"""The same local engine, with llama.cpp doing the arithmetic on the packaged GGUF file itself.
+"""The llama.cpp backend: llama.cpp does the arithmetic, on the packaged GGUF file itself.
 
 Why: on a laptop CPU, writing an answer is limited by how many bytes of weights each new token must
 read. The GGUF keeps most weights in 5 bits (q5_0) instead of the 16 of our bf16 copy, and
 llama.cpp's kernels multiply them without unpacking them first: one new token takes ~33 ms here
 against ~120 ms in PyTorch. Reading a prompt is the other way round (arithmetic-bound), so prompts
-go through a float16 copy of the same weights, the "reader" (see LlamaCppEngine). Figures:
+go through a float16 copy of the same weights, the "reader" (see LlamaCppBackend). Figures:
 `python -m tutor bench`; how close the numbers stay to the bf16 copy: the real-model test
 `test_engine_probabilities_match_the_prepared_weights_computed_plainly`.
 
-Everything a learner sees is unchanged: the Hugging Face tokenizer still splits the text (same ids
-as the GGUF's own vocabulary), and the chat template, sampling, streaming, stopping and the queue
-all come from `TransformersEngine`. Only "run the model over these tokens" is replaced.
+Everything a learner sees is the same as with PyTorch: the Hugging Face tokenizer still splits the
+text (same ids as the GGUF's own vocabulary), and the chat template, sampling, streaming, stopping,
+the prefix cache and the queue all come from `LocalEngine`. Only "run the model over these tokens"
+is llama.cpp's.
 
-Remembering what was read (the prefix cache) uses llama.cpp's sequences: one key/value store
-shared by a few sequences ("slots"). A new text that starts like a remembered one copies that
-start into a free slot (`llama_memory_seq_cp`, which only tags the same cells, no copy of numbers)
-and reads the rest.
+Each remembered text is one of llama.cpp's sequences: one key/value store shared by a few sequences
+(`SLOTS`). A new text that starts like a remembered one copies that start into a free sequence
+(`llama_memory_seq_cp`, which only tags the same cells, no copy of numbers) and reads the rest.
 
 llama-cpp-python compiles llama.cpp when installed (`make run` does it once; see README). Without
 it, `model_compute = "auto"` falls back to PyTorch.
@@ -25,25 +25,19 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from tutor.llm.backends import DEFAULT_CONTEXT_WINDOW, PREFIX_CACHE_TOKENS, Backend, ModelState
 from tutor.llm.base import EngineError
-from tutor.llm.local import (
-    DEFAULT_CONTEXT_WINDOW,
-    PREFIX_CACHE_TOKENS,
-    TransformersEngine,
-    eos_token_ids,
-    longest_start,
-)
+from tutor.llm.local import LocalEngine, eos_token_ids
 
 SLOTS = 4  # remembered texts at once: a chat's system prompt in each language, the lab's text, ...
 BATCH = 512  # prompt tokens per llama_decode call
-READER_MIN_TOKENS = 16  # reads this long go through the float16 reader (see LlamaCppEngine)
+READER_MIN_TOKENS = 16  # reads this long go through the float16 reader (see LlamaCppBackend)
 STEP_BATCH = READER_MIN_TOKENS  # with a reader, the step context only ever sees short batches
 _HIGH_PRECISION = {0, 1, 32}  # GGUF general.file_type: F32, F16, BF16 (nothing to gain from a reader)
 _log = logging.getLogger("llm-tutor.llama.cpp")
@@ -54,15 +48,6 @@ def available() -> bool:
     import importlib.util
 
     return importlib.util.find_spec("llama_cpp") is not None
-
-
-@dataclass
-class _Slot:
-    """One llama.cpp sequence: the tokens whose keys/values it holds, and the scores after them."""
-
-    seq: int
-    ids: list[int] = field(default_factory=list)
-    logits: torch.Tensor | None = None
 
 
 class _Context:
@@ -147,8 +132,8 @@ class _Context:
             self.ctx = self.model = None
 
 
-class LlamaCppEngine(TransformersEngine):
-    """An Engine whose forward passes run in llama.cpp on a GGUF file.
+class LlamaCppBackend(Backend):
+    """llama.cpp behind the Backend interface; a state's `memory` is its llama.cpp sequence number.
 
     Two copies of the same weights can share the work. The packaged GGUF (mostly 5-bit) writes
     answers: a one-token step reads the fewest bytes. A float16 copy (`reader_gguf`, made once by
@@ -158,166 +143,120 @@ class LlamaCppEngine(TransformersEngine):
     """
 
     runtime = "llama.cpp"
+    remembered_texts = SLOTS
 
     def __init__(
         self,
         gguf: str | os.PathLike,
-        tokenizer: Any,
         *,
-        name: str,
+        known_tokens: int,
         reader_gguf: str | os.PathLike | None = None,
-        generation_config: Any = None,
         context_window: int | None = None,
-        max_new_tokens_cap: int = 1024,
         threads: int = 0,
     ) -> None:
         llama = _import_llama_cpp()
-        self._share_setup(tokenizer, name=name, max_new_tokens_cap=max_new_tokens_cap)
-        self.model = None  # no PyTorch model: llama.cpp holds the weights
         threads = threads if threads > 0 else (os.cpu_count() or 1)
-        # the writer's key/value store holds every slot: room for a whole context plus remembered texts
-        self._cells = max(PREFIX_CACHE_TOKENS, DEFAULT_CONTEXT_WINDOW) + DEFAULT_CONTEXT_WINDOW
+        # the writer's key/value store holds every sequence: room for a whole context plus remembered texts
+        self.remembered_tokens = max(PREFIX_CACHE_TOKENS, DEFAULT_CONTEXT_WINDOW) + DEFAULT_CONTEXT_WINDOW
         batch = STEP_BATCH if reader_gguf else BATCH
-        self._writer = _Context(llama, str(gguf), cells=self._cells, batch=batch, sequences=SLOTS, threads=threads)
-        trained = int(llama.llama_model_n_ctx_train(self._writer.model)) or DEFAULT_CONTEXT_WINDOW
+        self.writer = _Context(
+            llama, str(gguf), cells=self.remembered_tokens, batch=batch, sequences=SLOTS, threads=threads
+        )
+        trained = int(llama.llama_model_n_ctx_train(self.writer.model)) or DEFAULT_CONTEXT_WINDOW
         self.context_window = min(trained, context_window or DEFAULT_CONTEXT_WINDOW)
-        self._reader: _Context | None = None
+        self.reader: _Context | None = None
         if reader_gguf:
             try:
-                self._reader = _Context(
+                self.reader = _Context(
                     llama, str(reader_gguf), cells=self.context_window, batch=BATCH, sequences=1, threads=threads
                 )
             except EngineError:
-                self._writer.close()
+                self.writer.close()
                 raise
-        self.vocab_size = min(len(tokenizer), self._writer.n_vocab)
-        self._eos_ids = eos_token_ids([generation_config], tokenizer)
-        self._slots: list[_Slot] = []  # in use, most recently used first
-        self._free = list(range(SLOTS))
+        # scores beyond the tokenizer's `known_tokens` are padding rows: never offered
+        self.vocab_size = min(known_tokens, self.writer.n_vocab)
+        self._free = list(range(SLOTS))  # sequence numbers no state holds
 
-    @classmethod
-    def from_files(
-        cls,
-        gguf: str | os.PathLike,
-        tokenizer_folder: str | os.PathLike,
-        *,
-        name: str,
-        reader_gguf: str | os.PathLike | None = None,
-        context_window: int | None = None,
-        max_new_tokens_cap: int = 1024,
-        threads: int = 0,
-    ) -> LlamaCppEngine:
-        """The GGUF for the numbers; the prepared folder for the tokenizer and generation settings."""
-        from transformers import AutoTokenizer, GenerationConfig
+    def new_state(self) -> ModelState:
+        """An empty sequence (the engine forgets a text first when all SLOTS are in use)."""
+        return ModelState(memory=self._free.pop(0))
 
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(str(tokenizer_folder), local_files_only=True)
-        except (OSError, ValueError) as err:
-            raise EngineError(
-                "model_missing", f"No tokenizer in {tokenizer_folder}: {err}", hint="Run `python -m tutor prepare`."
-            ) from err
-        try:
-            generation_config = GenerationConfig.from_pretrained(str(tokenizer_folder), local_files_only=True)
-        except OSError:
-            generation_config = None
-        return cls(
-            gguf, tokenizer, name=name, reader_gguf=reader_gguf, generation_config=generation_config,
-            context_window=context_window, max_new_tokens_cap=max_new_tokens_cap, threads=threads,
-        )
+    def branch(self, source: ModelState, keep: int) -> ModelState:
+        state = self.new_state()
+        self.writer.llama.llama_memory_seq_cp(self.writer.memory, source.memory, state.memory, 0, keep)
+        state.ids = source.ids[:keep]
+        return state
+
+    def feed(self, state: ModelState, tokens: list[int]) -> None:
+        if self.reader is not None and len(tokens) >= READER_MIN_TOKENS:
+            context = self.reader
+            context.forget()
+            if state.ids:  # what the sequence already holds, so the new tokens can attend to it
+                context.restore(self.writer.save(state.memory), 0)
+            context.decode(tokens, 0, len(state.ids))
+            self.writer.restore(context.save(0), state.memory)  # the writer continues from here
+        else:
+            context = self.writer
+            context.decode(tokens, state.memory, len(state.ids))
+        state.ids.extend(tokens)
+        state.logits = context.last_scores(self.vocab_size)
+
+    def release(self, state: ModelState) -> None:
+        self.writer.forget(state.memory)
+        self._free.append(state.memory)
 
     def close(self) -> None:
-        """Give llama.cpp's memory back (the engine is unusable afterwards).
-
-        Requests still waiting for the model are sent away first (EngineError "cancelled"): after
-        this they would run on freed memory. If the running one does not finish within the line's
-        `wait_s`, the memory is kept (freeing it under a running pass would crash the process) and
-        EngineError "timeout" says so.
-        """
-        if not self.lock.close():
-            raise EngineError("timeout", "The model is still busy, so its memory was not freed.", hint="Try again soon.")
-        for context in (self._writer, self._reader):
+        for context in (self.writer, self.reader):
             if context is not None:
                 context.close()
 
-    def forget_cache(self) -> None:
-        with self.lock:
-            self._writer.forget()
-            self._slots, self._free = [], list(range(SLOTS))
 
-    # ---- the model's arithmetic (always called under the engine lock) ----------------------------
+def llama_cpp_engine(
+    gguf: str | os.PathLike,
+    tokenizer: Any,
+    *,
+    name: str,
+    reader_gguf: str | os.PathLike | None = None,
+    generation_config: Any = None,
+    context_window: int | None = None,
+    max_new_tokens_cap: int = 1024,
+    threads: int = 0,
+) -> LocalEngine:
+    """A LocalEngine whose passes over the model run in llama.cpp on `gguf` (and `reader_gguf`)."""
+    backend = LlamaCppBackend(
+        gguf, known_tokens=len(tokenizer), reader_gguf=reader_gguf, context_window=context_window, threads=threads
+    )
+    eos_ids = eos_token_ids([generation_config], tokenizer)
+    return LocalEngine(backend, tokenizer, name=name, eos_ids=eos_ids, max_new_tokens_cap=max_new_tokens_cap)
 
-    def _read(self, ids: list[int]) -> _Slot:
-        """Read `ids` into a slot, starting from the longest start any slot already holds."""
-        best, shared = longest_start(self._slots, ids)
-        if best is not None and best.ids == ids:
-            self._use(best)
-            return best
-        shared = min(shared, len(ids) - 1)  # at least one token must go through the model for scores
-        if best is not None and shared == len(best.ids):
-            slot = best  # `ids` extends this slot's text: grow it in place
-        elif best is not None and shared > 0:
-            slot = self._take_slot(spare=best)  # branch: copy the shared start, keep the old text too
-            self._writer.llama.llama_memory_seq_cp(self._writer.memory, best.seq, slot.seq, 0, shared)
-            slot.ids = ids[:shared]
-        else:
-            slot, shared = self._take_slot(), 0  # a new slot is always empty
-        self._use(slot)
-        self._feed(slot, ids[shared:])
-        return slot
 
-    def _advance(self, read: _Slot, token: int) -> None:
-        self._feed(read, [token])
+def load_llama_cpp_engine(
+    gguf: str | os.PathLike,
+    tokenizer_folder: str | os.PathLike,
+    *,
+    name: str,
+    reader_gguf: str | os.PathLike | None = None,
+    context_window: int | None = None,
+    max_new_tokens_cap: int = 1024,
+    threads: int = 0,
+) -> LocalEngine:
+    """The GGUF for the numbers; the prepared folder for the tokenizer and generation settings."""
+    from transformers import AutoTokenizer, GenerationConfig
 
-    def _remember(self, read: _Slot, tokens: list[int]) -> None:
-        self._use(read)  # read.ids already lists every token fed in
-
-    def _discard(self, read: _Slot) -> None:
-        self._release(read)
-
-    def _feed(self, slot: _Slot, tokens: list[int]) -> None:
-        """Run the model over `tokens` after those in `slot`; keep the scores after the last one."""
-        self._make_room(slot, len(tokens))
-        try:
-            if self._reader is not None and len(tokens) >= READER_MIN_TOKENS:
-                context = self._reader
-                context.forget()
-                if slot.ids:  # what the slot already holds, so the new tokens can attend to it
-                    context.restore(self._writer.save(slot.seq), 0)
-                context.decode(tokens, 0, len(slot.ids))
-                self._writer.restore(context.save(0), slot.seq)  # the writer continues from here
-            else:
-                context = self._writer
-                context.decode(tokens, slot.seq, len(slot.ids))
-        except EngineError:
-            self._release(slot)
-            raise
-        slot.ids.extend(tokens)
-        slot.logits = context.last_scores(self.vocab_size)
-
-    # ---- slots -----------------------------------------------------------------------------------
-
-    def _take_slot(self, spare: _Slot | None = None) -> _Slot:
-        """An empty slot; when none is free, forget the least recently used one (never `spare`)."""
-        if not self._free:
-            self._release(next(s for s in reversed(self._slots) if s is not spare))
-        slot = _Slot(seq=self._free.pop(0))
-        self._slots.insert(0, slot)
-        return slot
-
-    def _use(self, slot: _Slot) -> None:
-        self._slots.remove(slot)
-        self._slots.insert(0, slot)
-
-    def _release(self, slot: _Slot) -> None:
-        self._writer.forget(slot.seq)
-        self._slots = [s for s in self._slots if s is not slot]
-        self._free.append(slot.seq)
-
-    def _make_room(self, slot: _Slot, count: int) -> None:
-        """Forget older slots until `count` more tokens fit (a copied start is counted twice: safe)."""
-        while len(self._slots) > 1 and sum(len(s.ids) for s in self._slots) + count > self._cells:
-            oldest = next(s for s in reversed(self._slots) if s is not slot)
-            self._release(oldest)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(tokenizer_folder), local_files_only=True)
+    except (OSError, ValueError) as err:
+        raise EngineError(
+            "model_missing", f"No tokenizer in {tokenizer_folder}: {err}", hint="Run `python -m tutor prepare`."
+        ) from err
+    try:
+        generation_config = GenerationConfig.from_pretrained(str(tokenizer_folder), local_files_only=True)
+    except OSError:
+        generation_config = None
+    return llama_cpp_engine(
+        gguf, tokenizer, name=name, reader_gguf=reader_gguf, generation_config=generation_config,
+        context_window=context_window, max_new_tokens_cap=max_new_tokens_cap, threads=threads,
+    )
 
 
 def make_reader_gguf(source: str | os.PathLike, target: str | os.PathLike) -> Path | None:

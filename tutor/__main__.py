@@ -2,6 +2,7 @@
 
 Commands:
   prepare [--model NAME] [--force]      verify the packaged weights and build the fast-loading cache
+          [--background [--build CMD]]    ... as a background job, returning at once (`make run`)
   status [--model NAME]                 ready / needs_prepare / missing, without loading weights
   next-token "TEXT" [--top-k 10] [--temperature T] [--top-p P] [--json]
                                         the model's real probabilities for the next token
@@ -90,10 +91,33 @@ def _engine(args: argparse.Namespace, quiet: bool = False):
 
 
 def run_prepare(args: argparse.Namespace) -> int:
-    """Verify and prepare the model into the cache folder."""
-    from tutor.llm.loading import ensure_prepared
+    """Verify and prepare the model into the cache folder: here, in the background (`make run`),
+    or as that background job itself (tutor/llm/background.py)."""
+    import shlex
 
-    folder = ensure_prepared(args.model, _settings(args), ProgressBar("Preparing model"), force=args.force)
+    from tutor.llm import background
+    from tutor.llm.loading import engine_status, ensure_prepared
+
+    settings = _settings(args)
+    build = shlex.split(args.build) if args.build else None
+    if args.job:
+        return background.run_job(settings.cache_dir, lambda progress: ensure_prepared(args.model, settings, progress),
+                                  build)
+    if args.background:
+        from tutor.llm.backends.llamacpp import available
+
+        running = background.read_status(settings.cache_dir)
+        if running is not None and running.running:
+            print(f"The model is already being prepared in the background ({running.percent}%).")
+        elif background.needs_job(engine_status(args.model, settings)[0], available()):
+            argv = [sys.executable, "-m", "tutor", "prepare", "--job", *(["--model", args.model] if args.model else [])]
+            background.start_job(settings.cache_dir, argv + (["--build", args.build] if args.build else []))
+            log = background.status_path(settings.cache_dir).with_name(background.LOG_NAME)
+            print(f"The model is being prepared in the background (progress in the app's sidebar; log: {log}).")
+        else:
+            print("The model is ready.")
+        return EXIT_OK
+    folder = ensure_prepared(args.model, settings, ProgressBar("Preparing model"), force=args.force)
     print(folder)
     return EXIT_OK
 
@@ -169,6 +193,11 @@ def add_prepare(subparsers) -> None:
     p = subparsers.add_parser("prepare", help="verify the packaged weights and build the cache")
     _model_option(p)
     p.add_argument("--force", action="store_true", help="rebuild even if the cache is ready")
+    p.add_argument("--background", action="store_true",
+                   help="start the preparation as a background job and return at once (what `make run` does)")
+    p.add_argument("--build", default="", help="with --background: a command the job runs first (the Makefile's "
+                   "model packages and llama.cpp)")
+    p.add_argument("--job", action="store_true", help=argparse.SUPPRESS)  # the background job itself
     p.set_defaults(func=run_prepare)
 
 

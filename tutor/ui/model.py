@@ -21,6 +21,7 @@ import streamlit as st
 
 from tutor.config import load_settings
 from tutor.i18n import t, t_first
+from tutor.llm import background
 from tutor.llm.base import Engine, EngineError, Queued
 from tutor.llm.loading import load_retry_due
 from tutor.ui.state import remembered
@@ -179,16 +180,42 @@ def _refresh_sidebar_status(text: str) -> None:
         slot.caption(text)
 
 
+def preparing() -> background.Preparation | None:
+    """The background preparation `make run` started, while it is still working (else None)."""
+    settings = load_settings()
+    if settings.backend != "local":
+        return None
+    status = background.read_status(settings.cache_dir)
+    return status if status is not None and status.running else None
+
+
+def _preparing_text(status: background.Preparation, lang: str) -> str:
+    stage = t_first([f"common.model.preparing_stages.{status.stage}", "common.model.preparing_stages.other"], lang)
+    minutes = max(1, round((time.time() - status.started) / 60))
+    return t("common.model.preparing", lang, percent=status.percent, stage=stage, minutes=minutes)
+
+
+def preparing_note(lang: str) -> bool:
+    """While the model is prepared in the background, say how far it is (the sidebar shows it
+    move, and runs the page again when it is done) and return True: nothing may load it meanwhile."""
+    status = preparing()
+    if status is not None:
+        st.info(_preparing_text(status, lang), icon=":material/hourglass_top:")
+    return status is not None
+
+
 def get_engine(lang: str) -> Engine | None:
     """The loaded model, loading it (with a progress bar) on first use.
 
-    Returns None after showing a polite error when the model cannot be loaded; the page then
-    offers what it can without a model.
+    Returns None after showing a polite error when the model cannot be loaded, or a note while
+    it is still being prepared in the background; the page then offers what it can without a model.
     """
     name = chosen_model()
     registry = engine_registry()
     if name in registry.engines:
         return registry.engines[name]
+    if preparing_note(lang):
+        return None
     failed = registry.failure(name)
     if failed is not None:
         st.error(error_text(failed, lang), icon=":material/error:")
@@ -236,6 +263,8 @@ def model_status_sidebar(lang: str) -> None:
             if name not in options:
                 options.append(name)  # a local path from configuration
             st.selectbox(t("common.model.choose", lang), options, **remembered(MODEL_KEY, "_model_widget"))
+        if preparing() is not None:
+            preparation_progress_ui(lang)
         # the page runs after the sidebar: if it loads the model, get_engine rewrites this caption
         slot = st.session_state[_STATUS_SLOT] = st.empty()
         failed = None if name in registry.engines else registry.failure(name)
@@ -265,3 +294,13 @@ def model_status_sidebar(lang: str) -> None:
             icon=":material/menu_book:",
             query_params={"lesson": "generating-text"},
         )
+
+
+@st.fragment(run_every=3)
+def preparation_progress_ui(lang: str) -> None:
+    """The background preparation's progress, read again every 3 seconds; when it ends, the whole
+    page runs again, so a chat or lab waiting for the model gets it without a click."""
+    status = preparing()
+    if status is None:
+        st.rerun()
+    st.progress(status.fraction, text=_preparing_text(status, lang))

@@ -23,7 +23,7 @@ from tutor.config import load_settings
 from tutor.i18n import t
 from tutor.ui.lang import current_lang
 from tutor.ui.lessons import ASK_PREFILL_KEY
-from tutor.ui.model import TEMPERATURE_KEY, error_text, get_engine, wait_for_turn
+from tutor.ui.model import TEMPERATURE_KEY, error_text, get_engine, preparing, wait_for_turn
 from tutor.ui.pages import lesson_link
 
 HISTORY_KEY = "chat_history"
@@ -161,8 +161,11 @@ def left_out_ui(message: dict) -> None:
 
 def answer_ui(message: dict, index: int | None = None) -> None:
     """One finished assistant message: the lesson's quote, then the model's checked explanation."""
-    if message.get("fallback"):
+    if message.get("fallback") and message.get("preparing"):  # not broken: still being prepared
+        st.info(t("chat.model_preparing", lang), icon=":material/hourglass_top:")
+    elif message.get("fallback"):
         st.warning(t("chat.model_failed", lang), icon=":material/cloud_off:")
+    if message.get("fallback"):
         quote_ui(message.get("quote"))
         st.markdown(message["content"])
         sources_ui(message)
@@ -276,6 +279,7 @@ def answer_next(item: dict) -> None:
     if engine is None:
         record = message_record(plan, fallback_text(plan), fallback=True)
         record["citations"] = record["citations"] or record["nearest"]
+        record["preparing"] = preparing() is not None
         history.append(record)
         with st.chat_message("assistant"):
             answer_ui(record)

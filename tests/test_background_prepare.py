@@ -142,6 +142,8 @@ def test_while_the_model_is_prepared_the_chat_says_how_far_and_loads_nothing(ope
     assert not at.exception
     said = " ".join(i.value for i in at.info)
     assert "40%" in said and t("common.model.preparing_stages.build", lang) in said
+    assert t("chat.model_preparing", lang) in said, "not 'the model could not answer': it is on its way"
+    assert not at.warning
     assert loads == [], "the model is not loaded (nor prepared a second time) while the job works"
     assert at.chat_message, "the lesson's quote needs no model"
 

@@ -189,10 +189,11 @@ def preparing() -> background.Preparation | None:
     return status if status is not None and status.running else None
 
 
-def _preparing_text(status: background.Preparation, lang: str) -> str:
+def _preparing_text(status: background.Preparation, lang: str, *, short: bool = False) -> str:
     stage = t_first([f"common.model.preparing_stages.{status.stage}", "common.model.preparing_stages.other"], lang)
     minutes = max(1, round((time.time() - status.started) / 60))
-    return t("common.model.preparing", lang, percent=status.percent, stage=stage, minutes=minutes)
+    key = "common.model.preparing_short" if short else "common.model.preparing"
+    return t(key, lang, percent=status.percent, stage=stage, minutes=minutes)
 
 
 def preparing_note(lang: str) -> bool:
@@ -254,6 +255,9 @@ def model_status_sidebar(lang: str) -> None:
     name = chosen_model()
     settings = load_settings()
     st.session_state[_RETRY_SHOWN] = False  # the router draws this first in every run
+    if preparing() is not None:  # outside the folded box: a learner should see it without a click
+        with st.sidebar:
+            preparation_progress_ui(lang)
     with st.sidebar.expander(t("common.model.title", lang), icon=":material/memory:"):
         if settings.backend == "openai":
             # the server decides which model runs: a picker here would change nothing
@@ -263,8 +267,6 @@ def model_status_sidebar(lang: str) -> None:
             if name not in options:
                 options.append(name)  # a local path from configuration
             st.selectbox(t("common.model.choose", lang), options, **remembered(MODEL_KEY, "_model_widget"))
-        if preparing() is not None:
-            preparation_progress_ui(lang)
         # the page runs after the sidebar: if it loads the model, get_engine rewrites this caption
         slot = st.session_state[_STATUS_SLOT] = st.empty()
         failed = None if name in registry.engines else registry.failure(name)
@@ -303,4 +305,4 @@ def preparation_progress_ui(lang: str) -> None:
     status = preparing()
     if status is None:
         st.rerun()
-    st.progress(status.fraction, text=_preparing_text(status, lang))
+    st.progress(status.fraction, text=_preparing_text(status, lang, short=True))

@@ -149,9 +149,12 @@ def test_while_the_model_is_prepared_the_chat_says_how_far_and_loads_nothing(ope
 
 
 def test_while_the_model_is_prepared_the_lab_and_the_inside_page_wait_too(open_page, monkeypatch, tmp_path):
+    import streamlit as st
+
     import tutor.inside.model as inside_model
     import tutor.ui.model as model_ui
 
+    st.cache_resource.clear()  # no inside model left open by an earlier test
     monkeypatch.setenv("LLM_TUTOR_CACHE_DIR", str(tmp_path))
     write_status(tmp_path, Preparation("dequantize", 0.9, os.getpid(), time.time()))
     opened = []
@@ -163,3 +166,4 @@ def test_while_the_model_is_prepared_the_lab_and_the_inside_page_wait_too(open_p
         assert not at.exception, page
         assert any("90%" in i.value for i in at.info), page
     assert opened == []
+    st.cache_resource.clear()

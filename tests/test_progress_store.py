@@ -38,7 +38,7 @@ from tutor.progress import (
     transfer,
 )
 from tutor.progress.names import MAX_NAME_CHARS, clean_display_name
-from tutor.progress.store import DB_FILE_NAME, MIGRATIONS
+from tutor.progress.sqlite import DB_FILE_NAME, MIGRATIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = 1_767_225_600.0  # 2026-01-01, a fixed time so tests do not depend on the clock

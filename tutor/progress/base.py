@@ -3,7 +3,7 @@
 A learner is a display name plus a random `key` (kept in the page URL as ?learner=<key>, so a
 reload finds the same learner). On a shared server the key is the only way back: a name there is
 a label, not an identity (see ProgressStore.shared). Everything a learner does is an `Event`; summaries are computed
-from events. The SQLite store (store.py) and the PostgreSQL store for classrooms (postgres.py)
+from events. The SQLite store (sqlite.py) and the PostgreSQL store for classrooms (postgres.py)
 implement `ProgressStore`; nothing above it knows which one it talks to.
 
 Event kinds and the fields each uses:

@@ -103,9 +103,10 @@ test: prepare system-deps lint llama-cpp llama-server
 	$(BIN)/python -m pytest
 
 # The inner loop: every test but those on the real model, in the browser or against llama.cpp's
-# server (about 2 minutes on 2 cores, against about 8 for `make test`).
+# server, on every core (pytest-xdist): 2 min 28 s for 6,200 tests on 2 cores, against 3 min 47 s
+# on one and about 10 min for `make test`.
 test-fast: prepare lint llama-cpp
-	$(BIN)/python -m pytest -m "not real_model and not browser and not llama_server"
+	$(BIN)/python -m pytest -n auto -m "not real_model and not browser and not llama_server"
 
 bench: prepare llama-cpp
 	$(BIN)/python -m tutor bench

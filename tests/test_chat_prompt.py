@@ -431,3 +431,12 @@ def test_a_korean_follow_up_is_searched_with_the_question_before_it():
     followed = plan_answer("그럼 반대는요?", history, "ko", FakeEngine(), max_new_tokens=50)
     assert not alone.grounded
     assert followed.grounded and followed.quote.section == "temperature"
+
+
+def test_the_no_model_fallback_shows_the_lessons_sentences_as_written():
+    """Bold stays bold: no spaces where the Markdown marks were ("로짓 이라고")."""
+    from tutor.chat.answer import fallback_text
+
+    plan = plan_answer("temperature가 뭐예요?", [], "ko", None, max_new_tokens=64)
+    text = fallback_text(plan)
+    assert "**로짓**이라고" in text and "로짓 이라고" not in text

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from tutor.chat.checks import ExplanationGuard, Verdict, quote_yes_no
-from tutor.chat.quotes import Quote, pick_quote
+from tutor.chat.quotes import Quote, lesson_sentences, pick_quote
 from tutor.chat.retrieval import (
     GROUNDED_THRESHOLD,
     GROUNDED_THRESHOLDS,
@@ -415,7 +415,9 @@ def fallback_text(plan: AnswerPlan) -> str:
     """The best lesson passages as Markdown, shown when the model cannot answer."""
     parts = []
     for hit in plan.passages:
-        excerpt = " ".join(_sentences(hit.passage.text)[:3])
+        # the lesson's sentences as written (its bold kept): the plain text made for matching has
+        # its Markdown marks turned into spaces ("**로짓**이라고" would show as "로짓 이라고")
+        excerpt = " ".join(lesson_sentences(hit.passage.markdown or hit.passage.text)[:3])
         parts.append(f"**{hit.passage.lesson_title} — {hit.title}**\n\n{excerpt}")
     return "\n\n".join(parts)
 

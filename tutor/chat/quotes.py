@@ -165,8 +165,10 @@ def pick_quote(question: str, hits: list[Hit] | tuple[Hit, ...], lang: str, *, s
     score, _, best = scored[0]
     window = _window(best, [c for c in candidates if c.hit is best.hit])
     text = " ".join(c.markdown for c in window)
-    runner_up = next((c for _, _, c in scored[1:] if c.hit is best.hit and c not in window), None)
-    near = runner_up is not None and _score(question, asked, runner_up, best_section) >= score - RUNNER_UP_MARGIN
+    quoted = {c.position for c in window}
+    runner_score, runner_up = next(((s, c) for s, _, c in scored[1:] if c.hit is best.hit and c.position not in quoted),
+                                   (0.0, None))
+    near = runner_up is not None and runner_score >= score - RUNNER_UP_MARGIN
     if near and len(text) + len(runner_up.markdown) <= MAX_QUOTE_CHARS_UNSURE:
         text = f"{text} … {runner_up.markdown}" if runner_up.position > best.position else f"{runner_up.markdown} … {text}"
     p = best.hit.passage
